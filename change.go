@@ -1,0 +1,52 @@
+package vane
+
+import (
+	"context"
+	"time"
+)
+
+// Op is the kind of mutation a change-log record describes.
+type Op string
+
+// Change-log operations.
+const (
+	OpPut     Op = "put"
+	OpDelete  Op = "delete"
+	OpLabel   Op = "label"
+	OpUnlabel Op = "unlabel"
+	OpTag     Op = "tag"
+	OpUntag   Op = "untag"
+)
+
+// Change is one record of the change log. Seq increases by one per record
+// in commit order on a single-node store.
+type Change struct {
+	Seq       int64
+	Op        Op
+	Name      string
+	Version   int64 // put: the new version; delete: the last version; label/unlabel: the version
+	Type      Type  // put only
+	Labels    []string
+	TagKeys   []string
+	Time      time.Time
+	Principal string
+}
+
+// AnonymousPrincipal is recorded for changes made without an identity.
+const AnonymousPrincipal = "anonymous"
+
+type principalKey struct{}
+
+// NewContextWithPrincipal returns a context carrying the identity of the
+// caller; stores record it in the change log and as LastModifiedUser.
+func NewContextWithPrincipal(ctx context.Context, principal string) context.Context {
+	return context.WithValue(ctx, principalKey{}, principal)
+}
+
+// PrincipalFromContext returns the caller's identity, or AnonymousPrincipal.
+func PrincipalFromContext(ctx context.Context) string {
+	if p, ok := ctx.Value(principalKey{}).(string); ok && p != "" {
+		return p
+	}
+	return AnonymousPrincipal
+}

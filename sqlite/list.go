@@ -1,0 +1,342 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/vanehq/vane"
+)
+
+// scanBatch is how many latest rows a filtered listing reads per query.
+const scanBatch = 256
+
+// scanLatest calls fn for the latest version of each parameter with a name
+// after `after` inside [lo, hi) (hi "" for no bound), in name order, until fn
+// returns false.
+func scanLatest(ctx context.Context, tx *sql.Tx, after, lo, hi string, fn func(*vane.Parameter) (bool, error)) error {
+	if after < lo {
+		after = lo
+	}
+	first := after == lo
+	for {
+		cmp := ">"
+		if first {
+			cmp = ">="
+		}
+		q := `SELECT ` + versionColumns + latestFrom + ` WHERE p.name ` + cmp + ` ?`
+		args := []any{after}
+		if hi != "" {
+			q += ` AND p.name < ?`
+			args = append(args, hi)
+		}
+		q += ` ORDER BY p.name LIMIT ?`
+		args = append(args, scanBatch)
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return translate(err)
+		}
+		var batch []*vane.Parameter
+		for rows.Next() {
+			p, err := scanParameter(rows)
+			if err != nil {
+				rows.Close()
+				return translate(err)
+			}
+			batch = append(batch, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return translate(err)
+		}
+		for _, p := range batch {
+			if more, err := fn(p); err != nil || !more {
+				return err
+			}
+		}
+		if len(batch) < scanBatch {
+			return nil
+		}
+		after, first = batch[len(batch)-1].Name, false
+	}
+}
+
+// page collects up to limit matches and reports whether one more exists, so
+// the last page carries no token.
+type page struct {
+	limit int
+	out   []*vane.Parameter
+	more  bool
+}
+
+func (pg *page) add(p *vane.Parameter) bool {
+	if len(pg.out) == pg.limit {
+		pg.more = true
+		return false
+	}
+	pg.out = append(pg.out, p)
+	return true
+}
+
+func (pg *page) result() *vane.Page {
+	res := &vane.Page{Parameters: pg.out}
+	if res.Parameters == nil {
+		res.Parameters = []*vane.Parameter{}
+	}
+	if pg.more {
+		res.NextToken = vane.EncodeToken(pg.out[len(pg.out)-1].Name)
+	}
+	return res
+}
+
+// ByPath implements vane.ParameterStore.
+func (s *Store) ByPath(ctx context.Context, in *vane.ByPathInput) (*vane.Page, error) {
+	path, err := vane.ValidatePath(in.Path)
+	if err != nil {
+		return nil, err
+	}
+	filters, err := vane.CheckFilters(in.Filters, true)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := vane.PageLimit(in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	after, err := vane.DecodeToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	labels := vane.LabelFilter(filters)
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+
+	pg := &page{limit: limit}
+	lo, hi := vane.PathRange(path)
+	err = scanLatest(ctx, tx, after, lo, hi, func(p *vane.Parameter) (bool, error) {
+		if (after != "" && p.Name <= after) || !vane.UnderPath(p.Name, path, in.Recursive) {
+			return true, nil
+		}
+		if labels != nil {
+			lp, err := labelledParameter(ctx, tx, p.Name, labels)
+			if err != nil || lp == nil {
+				return true, err
+			}
+			p = lp
+		}
+		if !vane.MatchFilters(filters, p, nil) {
+			return true, nil
+		}
+		return pg.add(p), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := loadLabels(ctx, tx, pg.out); err != nil {
+		return nil, err
+	}
+	return pg.result(), nil
+}
+
+// labelledParameter returns the version of name carrying any of labels, or
+// nil.
+func labelledParameter(ctx context.Context, tx *sql.Tx, name string, labels []string) (*vane.Parameter, error) {
+	q := `SELECT ` + versionColumns + ` FROM labels l JOIN versions v ON v.name = l.name AND v.version = l.version
+		WHERE l.name = ? AND l.label IN (?` + strings.Repeat(`, ?`, len(labels)-1) + `) ORDER BY v.version DESC LIMIT 1`
+	args := []any{name}
+	for _, l := range labels {
+		args = append(args, l)
+	}
+	p, err := scanParameter(tx.QueryRowContext(ctx, q, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return p, translate(err)
+}
+
+// Describe implements vane.ParameterStore.
+func (s *Store) Describe(ctx context.Context, in *vane.DescribeInput) (*vane.Page, error) {
+	filters, err := vane.CheckFilters(in.Filters, false)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := vane.PageLimit(in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	after, err := vane.DecodeToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	// A single Path value narrows the scan to its range.
+	var lo, hi string
+	for _, f := range filters {
+		if f.Key == vane.FilterPath && len(f.Values) == 1 {
+			lo, hi = vane.PathRange(f.Values[0])
+		}
+	}
+	needTags := vane.NeedsTags(filters)
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+
+	pg := &page{limit: limit}
+	err = scanLatest(ctx, tx, after, lo, hi, func(p *vane.Parameter) (bool, error) {
+		if after != "" && p.Name <= after {
+			return true, nil
+		}
+		var ts []vane.Tag
+		if needTags {
+			var err error
+			if ts, err = tags(ctx, tx, p.Name); err != nil {
+				return false, err
+			}
+		}
+		if !vane.MatchFilters(filters, p, ts) {
+			return true, nil
+		}
+		p.Value = ""
+		return pg.add(p), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pg.result(), nil
+}
+
+// History implements vane.ParameterStore.
+func (s *Store) History(ctx context.Context, in *vane.HistoryInput) (*vane.Page, error) {
+	name, err := vane.ValidateName(in.Name)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := vane.PageLimit(in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	after, err := vane.DecodeVersionToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := currentVersion(ctx, tx, name, vane.NotFoundError); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+versionColumns+` FROM versions v WHERE v.name = ? AND v.version > ? ORDER BY v.version LIMIT ?`,
+		name, after, limit+1)
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := []*vane.Parameter{}
+	for rows.Next() {
+		p, err := scanParameter(rows)
+		if err != nil {
+			rows.Close()
+			return nil, translate(err)
+		}
+		out = append(out, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	res := &vane.Page{Parameters: out}
+	if len(out) > limit {
+		res.Parameters = out[:limit]
+		res.NextToken = vane.EncodeVersionToken(out[limit-1].Version)
+	}
+	if err := loadLabels(ctx, tx, res.Parameters); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Changes implements vane.ChangeLog.
+func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error) {
+	limit, err := vane.PageLimit(limit)
+	if err != nil {
+		return nil, err
+	}
+	if after < 0 {
+		return nil, vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "sequence %d must not be negative", after)
+	}
+	q := `SELECT seq, op, name, version, type, labels, tag_keys, at, principal FROM changes WHERE seq > ?`
+	args := []any{after}
+	if prefix != "" && prefix != "/" {
+		if strings.ContainsAny(prefix, "\x00\x7f") || prefix[len(prefix)-1] >= 0x7f {
+			return nil, vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "prefix %q is not valid", prefix)
+		}
+		q += ` AND name >= ? AND name < ?`
+		args = append(args, prefix, prefix[:len(prefix)-1]+string(prefix[len(prefix)-1]+1))
+	}
+	q += ` ORDER BY seq LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []vane.Change{}
+	for rows.Next() {
+		var c vane.Change
+		var labels, keys string
+		var at int64
+		if err := rows.Scan(&c.Seq, &c.Op, &c.Name, &c.Version, &c.Type, &labels, &keys, &at, &c.Principal); err != nil {
+			return nil, translate(err)
+		}
+		c.Labels, c.TagKeys, c.Time = splitList(labels), splitList(keys), time.Unix(0, at).UTC()
+		out = append(out, c)
+	}
+	return out, translate(rows.Err())
+}
+
+// Snapshot implements vane.ChangeLog.
+func (s *Store) Snapshot(ctx context.Context) ([]*vane.Parameter, int64, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&seq); err != nil {
+		return nil, 0, translate(err)
+	}
+	byKey := map[string][]string{}
+	rows, err := tx.QueryContext(ctx, `SELECT l.name, l.label FROM labels l JOIN parameters p ON p.name = l.name AND p.version = l.version ORDER BY l.name, l.label`)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	for rows.Next() {
+		var name, label string
+		if err := rows.Scan(&name, &label); err != nil {
+			rows.Close()
+			return nil, 0, translate(err)
+		}
+		byKey[name] = append(byKey[name], label)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, translate(err)
+	}
+	out := []*vane.Parameter{}
+	err = scanLatest(ctx, tx, "", "", "", func(p *vane.Parameter) (bool, error) {
+		p.Labels = byKey[p.Name]
+		out = append(out, p)
+		return true, nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, seq, nil
+}

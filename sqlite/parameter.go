@@ -1,0 +1,449 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/vanehq/vane"
+)
+
+// versionColumns are the columns scanned by scanParameter, prefixed by the
+// versions table alias v.
+const versionColumns = `v.name, v.version, v.type, v.value, v.tier, v.description, v.allowed_pattern, v.data_type, v.key_id, v.modified_at, v.modified_by`
+
+// latestFrom joins each parameter to its latest version.
+const latestFrom = ` FROM parameters p JOIN versions v ON v.name = p.name AND v.version = p.version`
+
+type scanner interface{ Scan(...any) error }
+
+func scanParameter(row scanner) (*vane.Parameter, error) {
+	var p vane.Parameter
+	var at int64
+	if err := row.Scan(&p.Name, &p.Version, &p.Type, &p.Value, &p.Tier, &p.Description, &p.AllowedPattern,
+		&p.DataType, &p.KeyID, &at, &p.LastModifiedUser); err != nil {
+		return nil, err
+	}
+	p.LastModified = time.Unix(0, at).UTC()
+	return &p, nil
+}
+
+// Put implements vane.ParameterStore.
+func (s *Store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error) {
+	name, err := vane.CheckPut(in)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+
+	cur, err := latest(ctx, tx, name)
+	if err != nil && vane.ErrorCode(err) != vane.ENOTFOUND {
+		return nil, err
+	}
+	now := s.now()
+	p, err := vane.ApplyPut(cur, in, name, now, vane.PrincipalFromContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO parameters (name, version, created_at) VALUES (?, ?, ?)`,
+			name, p.Version, now.UnixNano()); err != nil {
+			return nil, translate(err)
+		}
+		tags, _ := vane.MergeTags(nil, in.Tags) // counted by CheckPut
+		for _, t := range tags {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tags (name, key, value) VALUES (?, ?, ?)`, name, t.Key, t.Value); err != nil {
+				return nil, translate(err)
+			}
+		}
+	} else {
+		if err := dropOldestVersion(ctx, tx, name); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE parameters SET version = ? WHERE name = ?`, p.Version, name); err != nil {
+			return nil, translate(err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO versions (name, version, type, value, tier, description, allowed_pattern, data_type, key_id, modified_at, modified_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		name, p.Version, p.Type, p.Value, p.Tier, p.Description, p.AllowedPattern, p.DataType, p.KeyID,
+		now.UnixNano(), p.LastModifiedUser); err != nil {
+		return nil, translate(err)
+	}
+	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpPut, Name: name, Version: p.Version, Type: p.Type, Time: now,
+		Principal: p.LastModifiedUser}); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, translate(err)
+	}
+	p.LastModified = time.Unix(0, now.UnixNano()).UTC()
+	return p, nil
+}
+
+// dropOldestVersion makes room for one more version when a parameter keeps
+// vane.MaxVersions: the oldest goes, unless a label holds it.
+func dropOldestVersion(ctx context.Context, tx *sql.Tx, name string) error {
+	var n, oldest int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(version) FROM versions WHERE name = ?`, name).Scan(&n, &oldest); err != nil {
+		return translate(err)
+	}
+	if n < vane.MaxVersions {
+		return nil
+	}
+	var labelled int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM labels WHERE name = ? AND version = ?`, name, oldest).Scan(&labelled); err != nil {
+		return translate(err)
+	}
+	if labelled > 0 {
+		return vane.MaxVersionsError(name, oldest)
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM versions WHERE name = ? AND version = ?`, name, oldest)
+	return translate(err)
+}
+
+// latest reads the latest version of a parameter without labels.
+func latest(ctx context.Context, tx *sql.Tx, name string) (*vane.Parameter, error) {
+	p, err := scanParameter(tx.QueryRowContext(ctx, `SELECT `+versionColumns+latestFrom+` WHERE p.name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vane.NotFoundError(name)
+	}
+	return p, translate(err)
+}
+
+// currentVersion returns a parameter's latest version number.
+func currentVersion(ctx context.Context, tx *sql.Tx, name string, notFound func(string) error) (int64, error) {
+	var v int64
+	err := tx.QueryRowContext(ctx, `SELECT version FROM parameters WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound(name)
+	}
+	return v, translate(err)
+}
+
+func appendChange(ctx context.Context, tx *sql.Tx, c vane.Change) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO changes (op, name, version, type, labels, tag_keys, at, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Op, c.Name, c.Version, c.Type, joinList(c.Labels), joinList(c.TagKeys), c.Time.UnixNano(), c.Principal)
+	return translate(err)
+}
+
+// Get implements vane.ParameterStore.
+func (s *Store) Get(ctx context.Context, selector string) (*vane.Parameter, error) {
+	sel, err := vane.ParseSelector(selector)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+
+	var p *vane.Parameter
+	switch {
+	case sel.Version > 0:
+		p, err = scanParameter(tx.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM versions v WHERE v.name = ? AND v.version = ?`, sel.Name, sel.Version))
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := currentVersion(ctx, tx, sel.Name, vane.NotFoundError); err != nil {
+				return nil, err
+			}
+			return nil, vane.VersionNotFoundError(sel.Name, sel.Version)
+		}
+	case sel.Label != "":
+		p, err = scanParameter(tx.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM labels l JOIN versions v ON v.name = l.name AND v.version = l.version
+			WHERE l.name = ? AND l.label = ?`, sel.Name, sel.Label))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, vane.DetailErrorf(vane.ENOTFOUND, vane.DetailParameterNotFound, "parameter %q has no label %q", sel.Name, sel.Label)
+		}
+	default:
+		p, err = latest(ctx, tx, sel.Name)
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	if err := loadLabels(ctx, tx, []*vane.Parameter{p}); err != nil {
+		return nil, err
+	}
+	p.Selector = sel.String()
+	return p, nil
+}
+
+// loadLabels fills in the labels of each listed version.
+func loadLabels(ctx context.Context, tx *sql.Tx, ps []*vane.Parameter) error {
+	for _, p := range ps {
+		rows, err := tx.QueryContext(ctx, `SELECT label FROM labels WHERE name = ? AND version = ? ORDER BY label`, p.Name, p.Version)
+		if err != nil {
+			return translate(err)
+		}
+		p.Labels = nil
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				rows.Close()
+				return translate(err)
+			}
+			p.Labels = append(p.Labels, l)
+		}
+		if err := rows.Close(); err != nil {
+			return translate(err)
+		}
+		if err := rows.Err(); err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// Delete implements vane.ParameterStore.
+func (s *Store) Delete(ctx context.Context, in *vane.DeleteInput) error {
+	name, err := vane.CheckDelete(in)
+	if err != nil {
+		return err
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	v, err := currentVersion(ctx, tx, name, vane.NotFoundError)
+	if err != nil {
+		return err
+	}
+	if err := vane.CheckDeleteVersion(in, name, v); err != nil {
+		return err
+	}
+	// versions, labels and tags go with it: ON DELETE CASCADE.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM parameters WHERE name = ?`, name); err != nil {
+		return translate(err)
+	}
+	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpDelete, Name: name, Version: v, Time: s.now(),
+		Principal: vane.PrincipalFromContext(ctx)}); err != nil {
+		return err
+	}
+	return translate(tx.Commit())
+}
+
+// Label implements vane.ParameterStore.
+func (s *Store) Label(ctx context.Context, in *vane.LabelInput) (*vane.LabelResult, error) {
+	name, valid, invalid, err := vane.CheckLabels(in, false)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	version, err := labelledVersion(ctx, tx, name, in.Version)
+	if err != nil {
+		return nil, err
+	}
+	res := &vane.LabelResult{Version: version, InvalidLabels: invalid}
+	if len(valid) == 0 {
+		return res, nil
+	}
+	have := map[string]bool{}
+	p := &vane.Parameter{Name: name, Version: version}
+	if err := loadLabels(ctx, tx, []*vane.Parameter{p}); err != nil {
+		return nil, err
+	}
+	for _, l := range p.Labels {
+		have[l] = true
+	}
+	n := len(have)
+	for _, l := range valid {
+		if !have[l] {
+			n++
+		}
+	}
+	if n > vane.MaxLabelsPerVersion {
+		return nil, vane.LabelLimitError(name, version)
+	}
+	for _, l := range valid {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO labels (name, label, version) VALUES (?, ?, ?)
+			ON CONFLICT (name, label) DO UPDATE SET version = excluded.version`, name, l, version); err != nil {
+			return nil, translate(err)
+		}
+	}
+	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpLabel, Name: name, Version: version, Labels: valid,
+		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
+		return nil, err
+	}
+	return res, translate(tx.Commit())
+}
+
+// labelledVersion resolves the version a label operation targets (0: the
+// latest) and checks that it exists.
+func labelledVersion(ctx context.Context, tx *sql.Tx, name string, version int64) (int64, error) {
+	cur, err := currentVersion(ctx, tx, name, vane.NotFoundError)
+	if err != nil {
+		return 0, err
+	}
+	if version == 0 {
+		return cur, nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM versions WHERE name = ? AND version = ?`, name, version).Scan(&n); err != nil {
+		return 0, translate(err)
+	}
+	if n == 0 {
+		return 0, vane.VersionNotFoundError(name, version)
+	}
+	return version, nil
+}
+
+// Unlabel implements vane.ParameterStore.
+func (s *Store) Unlabel(ctx context.Context, in *vane.LabelInput) (*vane.UnlabelResult, error) {
+	name, valid, invalid, err := vane.CheckLabels(in, true)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	version, err := labelledVersion(ctx, tx, name, in.Version)
+	if err != nil {
+		return nil, err
+	}
+	res := &vane.UnlabelResult{InvalidLabels: invalid}
+	for _, l := range valid {
+		r, err := tx.ExecContext(ctx, `DELETE FROM labels WHERE name = ? AND label = ? AND version = ?`, name, l, version)
+		if err != nil {
+			return nil, translate(err)
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			res.RemovedLabels = append(res.RemovedLabels, l)
+		} else {
+			res.InvalidLabels = append(res.InvalidLabels, l)
+		}
+	}
+	if len(res.RemovedLabels) == 0 {
+		return res, nil
+	}
+	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpUnlabel, Name: name, Version: version, Labels: res.RemovedLabels,
+		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
+		return nil, err
+	}
+	return res, translate(tx.Commit())
+}
+
+// AddTags implements vane.ParameterStore.
+func (s *Store) AddTags(ctx context.Context, in *vane.TagInput) error {
+	name, err := vane.CheckTagInput(in, false)
+	if err != nil {
+		return err
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	v, err := currentVersion(ctx, tx, name, vane.ResourceNotFoundError)
+	if err != nil {
+		return err
+	}
+	have, err := tags(ctx, tx, name)
+	if err != nil {
+		return err
+	}
+	if _, err := vane.MergeTags(have, in.Tags); err != nil {
+		return err
+	}
+	added, _ := vane.MergeTags(nil, in.Tags)
+	keys := make([]string, len(added))
+	for i, t := range added {
+		keys[i] = t.Key
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tags (name, key, value) VALUES (?, ?, ?)
+			ON CONFLICT (name, key) DO UPDATE SET value = excluded.value`, name, t.Key, t.Value); err != nil {
+			return translate(err)
+		}
+	}
+	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpTag, Name: name, Version: v, TagKeys: keys,
+		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
+		return err
+	}
+	return translate(tx.Commit())
+}
+
+// RemoveTags implements vane.ParameterStore.
+func (s *Store) RemoveTags(ctx context.Context, in *vane.TagInput) error {
+	name, err := vane.CheckTagInput(in, true)
+	if err != nil {
+		return err
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	v, err := currentVersion(ctx, tx, name, vane.ResourceNotFoundError)
+	if err != nil {
+		return err
+	}
+	keys := dedupe(in.Keys)
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE name = ? AND key = ?`, name, k); err != nil {
+			return translate(err)
+		}
+	}
+	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpUntag, Name: name, Version: v, TagKeys: keys,
+		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
+		return err
+	}
+	return translate(tx.Commit())
+}
+
+// Tags implements vane.ParameterStore.
+func (s *Store) Tags(ctx context.Context, name string) ([]vane.Tag, error) {
+	name, err := vane.ValidateName(name)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if _, err := currentVersion(ctx, tx, name, vane.ResourceNotFoundError); err != nil {
+		return nil, err
+	}
+	return tags(ctx, tx, name)
+}
+
+func tags(ctx context.Context, tx *sql.Tx, name string) ([]vane.Tag, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT key, value FROM tags WHERE name = ? ORDER BY key`, name)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []vane.Tag{}
+	for rows.Next() {
+		var t vane.Tag
+		if err := rows.Scan(&t.Key, &t.Value); err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, t)
+	}
+	return out, translate(rows.Err())
+}
+
+func dedupe(l []string) []string {
+	seen := make(map[string]bool, len(l))
+	out := make([]string, 0, len(l))
+	for _, s := range l {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -77,7 +77,7 @@ func ErrorCode(err error) string {
 	var e *Error
 	if err == nil {
 		return ""
-	} else if errors.As(err, &e) {
+	} else if errors.As(err, &e) && e != nil {
 		return e.Code
 	}
 	return EINTERNAL
@@ -86,7 +86,7 @@ func ErrorCode(err error) string {
 // ErrorDetail returns the protocol detail name of err, or "".
 func ErrorDetail(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e != nil {
 		return e.Detail
 	}
 	return ""
@@ -99,7 +99,7 @@ func ErrorMessage(err error) string {
 	var e *Error
 	if err == nil {
 		return ""
-	} else if errors.As(err, &e) {
+	} else if errors.As(err, &e) && e != nil {
 		return e.Message
 	}
 	return "Internal error."

@@ -36,6 +36,7 @@ const (
 const (
 	maxFilterValues      = 50
 	maxFilterValueLength = 1024
+	maxFilterKeyLength   = 132
 )
 
 // CheckFilters validates filters for ByPath (byPath=true: keys Type, KeyId,
@@ -46,8 +47,11 @@ func CheckFilters(filters []Filter, byPath bool) ([]Filter, error) {
 	seen := map[string]bool{}
 	for _, f := range filters {
 		key := f.Key
+		if key == "" || len(key) > maxFilterKeyLength {
+			return nil, DetailErrorf(EINVALID, DetailInvalidFilterKey, "filter key %q must be 1 to %d characters", truncate(key), maxFilterKeyLength)
+		}
 		if seen[key] {
-			return nil, DetailErrorf(EINVALID, DetailInvalidFilterKey, "filter key %q is given more than once", key)
+			return nil, DetailErrorf(EINVALID, DetailInvalidFilterKey, "filter key %q is given more than once", truncate(key))
 		}
 		seen[key] = true
 		allowed := map[string]bool{}
@@ -58,7 +62,7 @@ func CheckFilters(filters []Filter, byPath bool) ([]Filter, error) {
 			allowed = map[string]bool{OptionEquals: true}
 		case byPath:
 			return nil, DetailErrorf(EINVALID, DetailInvalidFilterKey,
-				"filter key %q is not valid here: use Type, KeyId or Label", key)
+				"filter key %q is not valid here: use Type, KeyId or Label", truncate(key))
 		case key == FilterName:
 			allowed = map[string]bool{OptionEquals: true, OptionBeginsWith: true, OptionContains: true}
 		case key == FilterPath:
@@ -69,7 +73,7 @@ func CheckFilters(filters []Filter, byPath bool) ([]Filter, error) {
 			allowed = map[string]bool{OptionEquals: true, OptionBeginsWith: true}
 		default:
 			return nil, DetailErrorf(EINVALID, DetailInvalidFilterKey,
-				"filter key %q is not valid: use Name, Path, Type, KeyId, Tier, DataType or tag:KEY", key)
+				"filter key %q is not valid: use Name, Path, Type, KeyId, Tier, DataType or tag:KEY", truncate(key))
 		}
 		opt := f.Option
 		if opt == "" {
@@ -79,7 +83,7 @@ func CheckFilters(filters []Filter, byPath bool) ([]Filter, error) {
 			}
 		}
 		if !allowed[opt] {
-			return nil, DetailErrorf(EINVALID, DetailInvalidFilterOption, "filter option %q is not valid for key %q", opt, key)
+			return nil, DetailErrorf(EINVALID, DetailInvalidFilterOption, "filter option %q is not valid for key %q", truncate(opt), truncate(key))
 		}
 		if len(f.Values) > maxFilterValues {
 			return nil, DetailErrorf(EINVALID, DetailInvalidFilterValue, "filter %q has %d values; at most %d are allowed", key, len(f.Values), maxFilterValues)
@@ -162,9 +166,13 @@ func matchFilter(f Filter, p *Parameter, tags []Tag) bool {
 	case FilterName:
 		// "/x" and "x" name one root-level parameter: compare both with a
 		// single leading slash.
+		// Contains is a plain substring match.
 		name := "/" + strings.TrimPrefix(p.Name, "/")
 		for _, v := range f.Values {
-			if matchString(f.Option, name, "/"+strings.TrimPrefix(v, "/")) {
+			if f.Option != OptionContains {
+				v = "/" + strings.TrimPrefix(v, "/")
+			}
+			if matchString(f.Option, name, v) {
 				return true
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ARNPrefix returns the ARN prefix of parameters in a region and account,
@@ -32,11 +33,11 @@ func ValidateName(name string) (string, error) {
 	if name == "" {
 		return "", DetailErrorf(EINVALID, DetailValidation, "parameter name must not be empty")
 	}
-	for i := 0; i < len(name); i++ {
-		if !isNameChar(name[i]) {
+	for _, r := range name {
+		if r >= utf8.RuneSelf || !isNameChar(byte(r)) {
 			return "", DetailErrorf(EINVALID, DetailValidation,
 				"parameter name %q contains %q: only a-z, A-Z, 0-9, '_', '.', '-' and '/' are allowed",
-				truncate(name), rune(name[i]))
+				truncate(name), r)
 		}
 	}
 	if name[0] != '/' && strings.IndexByte(name, '/') >= 0 {
@@ -126,13 +127,13 @@ func ParseSelector(s string) (Selector, error) {
 	if sel[0] >= '0' && sel[0] <= '9' {
 		v, err := strconv.ParseInt(sel, 10, 64)
 		if err != nil || v < 1 {
-			return Selector{}, DetailErrorf(EINVALID, DetailValidation, "version selector %q must be a positive integer", sel)
+			return Selector{}, DetailErrorf(EINVALID, DetailValidation, "version selector %q must be a positive integer", truncate(sel))
 		}
 		out.Version = v
 		return out, nil
 	}
 	if !ValidLabel(sel) {
-		return Selector{}, DetailErrorf(EINVALID, DetailValidation, "label selector %q breaks the label rules", sel)
+		return Selector{}, DetailErrorf(EINVALID, DetailValidation, "label selector %q breaks the label rules", truncate(sel))
 	}
 	out.Label = sel
 	return out, nil

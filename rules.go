@@ -27,26 +27,26 @@ func CheckPut(in *PutInput) (string, error) {
 	}
 	if in.Type != "" && !in.Type.Valid() {
 		return "", DetailErrorf(EINVALID, DetailUnsupportedParameterType,
-			"type %q is not supported: use String, StringList or SecureString", in.Type)
+			"type %q is not supported: use String, StringList or SecureString", truncate(string(in.Type)))
 	}
 	switch in.Tier {
 	case "", TierStandard, TierAdvanced, TierIntelligent:
 	default:
 		return "", DetailErrorf(EINVALID, DetailValidation,
-			"tier %q is not valid: use Standard, Advanced or Intelligent-Tiering", in.Tier)
+			"tier %q is not valid: use Standard, Advanced or Intelligent-Tiering", truncate(string(in.Tier)))
 	}
 	switch in.DataType {
 	case "", DataTypeText, DataTypeEC2Image, DataTypeIntegration:
 	default:
 		return "", DetailErrorf(EINVALID, DetailValidation,
-			"data type %q is not supported: use text, aws:ec2:image or aws:ssm:integration", in.DataType)
+			"data type %q is not supported: use text, aws:ec2:image or aws:ssm:integration", truncate(in.DataType))
 	}
 	if in.Description != nil && utf8.RuneCountInString(*in.Description) > MaxDescriptionLength {
 		return "", DetailErrorf(EINVALID, DetailValidation,
 			"description of %q is longer than %d characters", name, MaxDescriptionLength)
 	}
 	if in.AllowedPattern != nil {
-		if len(*in.AllowedPattern) > MaxAllowedPatternLen {
+		if utf8.RuneCountInString(*in.AllowedPattern) > MaxAllowedPatternLen {
 			return "", DetailErrorf(EINVALID, DetailValidation,
 				"allowed pattern of %q is longer than %d characters", name, MaxAllowedPatternLen)
 		}
@@ -62,7 +62,7 @@ func CheckPut(in *PutInput) (string, error) {
 		return "", DetailErrorf(EINVALID, DetailValidation, "expected version must not be negative")
 	}
 	if len(in.Tags) > 0 {
-		if in.Overwrite {
+		if in.Overwrite || (in.ExpectVersion != nil && *in.ExpectVersion > 0) {
 			return "", DetailErrorf(EINVALID, DetailValidation,
 				"tags and overwrite can't be used together: change the tags of an existing parameter with the tag operations")
 		}

@@ -24,7 +24,7 @@ type Change struct {
 	Seq       int64
 	Op        Op
 	Name      string
-	Version   int64 // put: the new version; delete: the last version; label/unlabel: the version
+	Version   int64 // put: the new version; delete: the last version; label/unlabel: the version; tag/untag: the latest version
 	Type      Type  // put only
 	Labels    []string
 	TagKeys   []string

@@ -206,7 +206,8 @@ type ParameterStore interface {
 	// Put creates a parameter or adds a version; it returns the stored
 	// version. Errors: EINVALID, ETOOLARGE (value longer than the tier
 	// allows), ECONFLICT (ParameterAlreadyExists, VersionMismatch), ELIMIT
-	// (ParameterMaxVersionLimitExceeded, TooManyTagsError).
+	// (ParameterMaxVersionLimitExceeded, TooManyTagsError), EFORBIDDEN
+	// (AccessDeniedException: creating a name under the reserved /aws).
 	Put(ctx context.Context, in *PutInput) (*Parameter, error)
 
 	// Get reads a parameter by name or selector ("name", "name:3",
@@ -216,7 +217,8 @@ type ParameterStore interface {
 	Get(ctx context.Context, selector string) (*Parameter, error)
 
 	// Delete removes a parameter with its versions, labels and tags.
-	// Errors: EINVALID, ENOTFOUND, ECONFLICT (VersionMismatch).
+	// Errors: EINVALID, ENOTFOUND (also for a compare-and-set delete of a
+	// missing parameter), ECONFLICT (VersionMismatch).
 	Delete(ctx context.Context, in *DeleteInput) error
 
 	// ByPath lists latest versions under a path in name order, paged.
@@ -234,11 +236,13 @@ type ParameterStore interface {
 
 	// Label attaches labels to a version, moving each from any other
 	// version of the parameter. Labels that break the label rules are
-	// returned, not applied. Errors: EINVALID, ENOTFOUND (ParameterNotFound,
+	// returned, not applied; a call that applies no label writes no change
+	// record. Errors: EINVALID, ENOTFOUND (ParameterNotFound,
 	// ParameterVersionNotFound), ELIMIT (ParameterVersionLabelLimitExceeded).
 	Label(ctx context.Context, in *LabelInput) (*LabelResult, error)
 
-	// Unlabel removes labels from a version. Errors: EINVALID, ENOTFOUND.
+	// Unlabel removes labels from a version; a call that removes none
+	// writes no change record. Errors: EINVALID, ENOTFOUND.
 	Unlabel(ctx context.Context, in *LabelInput) (*UnlabelResult, error)
 
 	// AddTags adds or replaces tags. Errors: EINVALID, ENOTFOUND
@@ -257,8 +261,9 @@ type ParameterStore interface {
 // ChangeLog reads the change log.
 type ChangeLog interface {
 	// Changes returns up to limit changes with a sequence greater than
-	// after, in sequence order, whose names are under prefix ("" or "/"
-	// for all). Errors: EINVALID.
+	// after, in sequence order, whose names begin with prefix (a plain
+	// string prefix: end it with "/" to select a path; "" or "/" select
+	// all). Errors: EINVALID.
 	Changes(ctx context.Context, after int64, prefix string, limit int) ([]Change, error)
 
 	// Snapshot returns the latest version of every parameter (with labels)

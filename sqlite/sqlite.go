@@ -114,6 +114,33 @@ func (s *Store) Ping(ctx context.Context) error {
 	return translate(s.rdb.PingContext(ctx))
 }
 
+// IntegrityCheck runs SQLite's integrity check and returns an error
+// describing any corruption it reports.
+func (s *Store) IntegrityCheck(ctx context.Context) error {
+	rows, err := s.rdb.QueryContext(ctx, `PRAGMA integrity_check`)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return translate(err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return translate(err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlite: integrity check of %s failed: %s", s.Path, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
 // migrate applies the embedded migrations not yet recorded in
 // schema_migrations, each in its own transaction.
 func (s *Store) migrate(ctx context.Context) error {

@@ -1,0 +1,22 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/sqlite"
+	"github.com/vanehq/vane/storetest"
+)
+
+// TestConformance runs the storage conformance suite on a new database file
+// per subtest; the suite closes each store.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) vane.Store {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -1,0 +1,366 @@
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/metrics"
+)
+
+// Defaults of NewServer.
+const (
+	DefaultAddr            = "127.0.0.1:7420"
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultReadyTimeout    = 5 * time.Second
+)
+
+// Timeouts of the underlying http.Server. There is deliberately no server
+// read or write timeout: an expired read deadline cancels the request's
+// context, and watch streams are long-lived responses. Request bodies get
+// bodyReadTimeout instead (see decodeJSON).
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+	bodyReadTimeout   = 30 * time.Second
+)
+
+// Server serves Vane's HTTP API. Set its fields after NewServer and before
+// Open or the first call to Handler; they must not change afterwards.
+type Server struct {
+	// Addr is the TCP address to listen on; a port of 0 picks a free one.
+	Addr string
+	// Store serves every /v1 route. To time store operations, pass a
+	// store wrapped with Metrics.Store (the backend, below any index).
+	Store vane.Store
+	// Logger receives access logs (info; debug for probes and /metrics)
+	// and internal errors (error). Parameter values are never logged.
+	Logger *slog.Logger
+	// Metrics, if set, records every request.
+	Metrics *metrics.Metrics
+	// Gatherer, if set, is served at /metrics; if nil, /metrics is 404.
+	Gatherer prometheus.Gatherer
+	// Ready reports whether the server can serve traffic, for /readyz; nil
+	// means ready as soon as Open succeeded.
+	Ready func(context.Context) error
+	// ShutdownTimeout bounds how long Close waits for in-flight requests.
+	ShutdownTimeout time.Duration
+	// ReadyTimeout bounds a call of Ready.
+	ReadyTimeout time.Duration
+
+	handlerOnce sync.Once
+	handler     http.Handler
+
+	idPrefix string
+	idSeq    atomic.Uint64
+
+	open    atomic.Bool // Open succeeded and Close has not begun
+	mu      sync.Mutex
+	ln      net.Listener
+	srv     *http.Server
+	served  chan error // the result of srv.Serve
+	closing bool
+}
+
+// NewServer returns a Server with the defaults: Addr DefaultAddr, a logger
+// that discards everything, and the default timeouts.
+func NewServer() *Server {
+	return &Server{
+		Addr:            DefaultAddr,
+		Logger:          slog.New(slog.DiscardHandler),
+		ShutdownTimeout: DefaultShutdownTimeout,
+		ReadyTimeout:    DefaultReadyTimeout,
+	}
+}
+
+// Open listens on Addr and serves in a goroutine until Close.
+func (s *Server) Open() error {
+	if s.Store == nil {
+		return errors.New("http: Server.Store is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil || s.closing {
+		return errors.New("http: server already opened or closed")
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("http: listen: %w", err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
+	}
+	s.served = make(chan error, 1)
+	go func() { s.served <- s.srv.Serve(ln) }()
+	s.open.Store(true)
+	return nil
+}
+
+// URL returns the base URL of the server, such as http://127.0.0.1:54321,
+// or "" before Open. A wildcard listen address (":0") is reported as
+// 127.0.0.1, where it can be reached.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	addr := s.ln.Addr().(*net.TCPAddr)
+	ip := addr.IP
+	if ip.IsUnspecified() {
+		// A wildcard listener is dual-stack, so IPv4 loopback reaches it.
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(addr.Port))
+}
+
+// Close stops accepting connections and waits up to ShutdownTimeout for
+// in-flight requests to finish; connections still busy then are closed.
+// It does not close the Store.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.srv == nil || s.closing {
+		s.closing = true
+		s.mu.Unlock()
+		return nil
+	}
+	s.closing = true
+	s.open.Store(false)
+	srv, served := s.srv, s.served
+	s.mu.Unlock()
+
+	timeout := s.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		srv.Close()
+		err = fmt.Errorf("http: shutdown: %w", err)
+	}
+	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = fmt.Errorf("http: serve: %w", serr)
+	}
+	return err
+}
+
+// Handler returns the server's handler with every route and the common
+// middleware (request id, access log, metrics, error shape for unknown
+// routes). It is built once, from the fields set at the first call.
+func (s *Server) Handler() http.Handler {
+	s.handlerOnce.Do(func() {
+		if s.Logger == nil {
+			s.Logger = slog.New(slog.DiscardHandler)
+		}
+		if s.ReadyTimeout <= 0 {
+			s.ReadyTimeout = DefaultReadyTimeout
+		}
+		var b [6]byte
+		rand.Read(b[:])
+		s.idPrefix = hex.EncodeToString(b[:]) + "-"
+
+		mux := http.NewServeMux()
+		s.registerParameterRoutes(mux)
+		s.registerLabelRoutes(mux)
+		s.registerTagRoutes(mux)
+		s.registerMetadataRoutes(mux)
+		s.registerChangeRoutes(mux)
+		s.registerProbeRoutes(mux)
+		// Without these, ServeMux would redirect a subtree root such as
+		// /v1/tags to /v1/tags/, or answer 405 for it.
+		for _, root := range nameRoots {
+			if root != "/v1/parameters/" {
+				mux.HandleFunc(strings.TrimSuffix(root, "/"), s.handleNoRoute)
+			}
+		}
+		mux.HandleFunc("/v1/parameters", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD")
+			s.writeMethodNotAllowed(w, r)
+		})
+		s.handler = &middleware{s: s, mux: mux}
+	})
+	return s.handler
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+// handleNoRoute answers 404 in the error shape.
+func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, vane.Errorf(vane.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+}
+
+// writeMethodNotAllowed answers 405 in the error shape; the Allow header
+// must be set. There is no vane code for a wrong method, so the code is
+// invalid while the status is 405, as HTTP requires.
+func (s *Server) writeMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusMethodNotAllowed, errorResponse{Error: errorBody{
+		Code: vane.EINVALID,
+		Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s",
+			r.Method, r.URL.Path, w.Header().Get("Allow")),
+	}})
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request a context belongs to, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// nameRoots are the path prefixes followed by a parameter name.
+var nameRoots = []string{"/v1/parameters/", "/v1/history/", "/v1/labels/", "/v1/tags/"}
+
+// Route label values for requests no route pattern served.
+const (
+	routeUnmatched = "unmatched"
+	routeInvalid   = "invalid_path"
+)
+
+// middleware wraps the mux with what every request gets.
+type middleware struct {
+	s   *Server
+	mux *http.ServeMux
+}
+
+func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := m.s
+	start := time.Now()
+	id := s.idPrefix + strconv.FormatUint(s.idSeq.Add(1), 10)
+	w.Header().Set("X-Request-Id", id)
+
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+	// Until authentication exists every request is anonymous; no client
+	// header is trusted for identity.
+	ctx = vane.NewContextWithPrincipal(ctx, vane.AnonymousPrincipal)
+	r = r.WithContext(ctx)
+	rw := &responseWriter{ResponseWriter: w, s: s, r: r}
+
+	var route string
+	if err := checkPath(r.URL.Path); err != nil {
+		// ServeMux would redirect a path with empty, "." or ".." segments
+		// to its cleaned form with 307, which keeps the method and body:
+		// a PUT would write another name than the one sent.
+		route = routeInvalid
+		s.writeError(w, r, err)
+		rw.status = ErrorStatus(vane.ErrorCode(err))
+	} else {
+		m.mux.ServeHTTP(rw, r)
+		route = r.Pattern
+		if rw.intercepted || route == "" {
+			route = routeUnmatched
+		}
+	}
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
+	d := time.Since(start)
+	s.Metrics.ObserveRequest(route, r.Method, rw.status, d)
+
+	level := slog.LevelInfo
+	if strings.HasPrefix(route, "GET /healthz") || strings.HasPrefix(route, "GET /readyz") || strings.HasPrefix(route, "GET /metrics") {
+		level = slog.LevelDebug
+	}
+	s.Logger.LogAttrs(ctx, level, "request",
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", rw.status),
+		slog.Duration("duration", d),
+		slog.String("request_id", id))
+}
+
+// checkPath rejects request paths that ServeMux would redirect to a cleaned
+// form, naming the parameter when the path holds one.
+func checkPath(p string) error {
+	if !strings.Contains(p, "//") && !strings.Contains(p, "/./") && !strings.Contains(p, "/../") &&
+		!strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..") {
+		return nil
+	}
+	for _, root := range nameRoots {
+		if rest, ok := strings.CutPrefix(p, root); ok {
+			if _, err := vane.ValidateName("/" + rest); err != nil {
+				return err
+			}
+			return invalidf("parameter name %q has a \".\" or \"..\" segment, which URLs can't carry", "/"+rest)
+		}
+	}
+	return invalidf("URL path has an empty, \".\" or \"..\" segment")
+}
+
+// responseWriter records the status for the access log and metrics, and
+// replaces the plain-text 404, 405 and redirect responses of ServeMux itself
+// with the JSON error shape. ServeMux sets Request.Pattern before calling a
+// route's handler, so a response written while it is empty comes from the
+// mux.
+type responseWriter struct {
+	http.ResponseWriter
+	s           *Server
+	r           *http.Request
+	status      int
+	intercepted bool
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	if w.r.Pattern == "" || (code >= 300 && code < 400) {
+		// None of our handlers redirects, so a redirect is the mux
+		// adding a trailing slash to a subtree root such as /v1/tags.
+		w.intercept(code)
+		return
+	}
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) intercept(code int) {
+	w.intercepted = true
+	h := w.ResponseWriter.Header()
+	h.Del("Location")
+	h.Del("X-Content-Type-Options")
+	if code == http.StatusMethodNotAllowed {
+		w.status = code
+		w.s.writeMethodNotAllowed(w.ResponseWriter, w.r)
+		return
+	}
+	h.Del("Allow")
+	w.status = http.StatusNotFound
+	w.s.handleNoRoute(w.ResponseWriter, w.r)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.intercepted {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,179 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/vanehq/vane"
+)
+
+// resultOK is the result label of a store operation that succeeded; failed
+// ones are labelled with their vane error code.
+const resultOK = "ok"
+
+// op names a store method in the op label.
+type op int
+
+const (
+	opPut op = iota
+	opGet
+	opDelete
+	opByPath
+	opDescribe
+	opHistory
+	opLabel
+	opUnlabel
+	opAddTags
+	opRemoveTags
+	opTags
+	opChanges
+	opSnapshot
+	opClose
+	numOps
+)
+
+var opNames = [numOps]string{
+	opPut:        "put",
+	opGet:        "get",
+	opDelete:     "delete",
+	opByPath:     "by_path",
+	opDescribe:   "describe",
+	opHistory:    "history",
+	opLabel:      "label",
+	opUnlabel:    "unlabel",
+	opAddTags:    "add_tags",
+	opRemoveTags: "remove_tags",
+	opTags:       "tags",
+	opChanges:    "changes",
+	opSnapshot:   "snapshot",
+	opClose:      "close",
+}
+
+// String returns the op label value.
+func (o op) String() string { return opNames[o] }
+
+// Store returns s wrapped so that every method call is timed in
+// vane_store_operation_duration_seconds{op,result}. Wrap the storage
+// backend itself, below any cache or index, so the histogram shows what the
+// backend costs. A nil *Metrics returns s unchanged.
+func (m *Metrics) Store(s vane.Store) vane.Store {
+	if m == nil {
+		return s
+	}
+	return &store{next: s, m: m}
+}
+
+// store times every call to the wrapped store.
+type store struct {
+	next vane.Store
+	m    *Metrics
+}
+
+var _ vane.Store = (*store)(nil)
+
+func (s *store) observe(o op, start time.Time, err error) {
+	d := time.Since(start).Seconds()
+	if err == nil {
+		s.m.storeOK[o].Observe(d)
+		return
+	}
+	s.m.storeDuration.WithLabelValues(o.String(), vane.ErrorCode(err)).Observe(d)
+}
+
+func (s *store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error) {
+	start := time.Now()
+	p, err := s.next.Put(ctx, in)
+	s.observe(opPut, start, err)
+	return p, err
+}
+
+func (s *store) Get(ctx context.Context, selector string) (*vane.Parameter, error) {
+	start := time.Now()
+	p, err := s.next.Get(ctx, selector)
+	s.observe(opGet, start, err)
+	return p, err
+}
+
+func (s *store) Delete(ctx context.Context, in *vane.DeleteInput) error {
+	start := time.Now()
+	err := s.next.Delete(ctx, in)
+	s.observe(opDelete, start, err)
+	return err
+}
+
+func (s *store) ByPath(ctx context.Context, in *vane.ByPathInput) (*vane.Page, error) {
+	start := time.Now()
+	p, err := s.next.ByPath(ctx, in)
+	s.observe(opByPath, start, err)
+	return p, err
+}
+
+func (s *store) Describe(ctx context.Context, in *vane.DescribeInput) (*vane.Page, error) {
+	start := time.Now()
+	p, err := s.next.Describe(ctx, in)
+	s.observe(opDescribe, start, err)
+	return p, err
+}
+
+func (s *store) History(ctx context.Context, in *vane.HistoryInput) (*vane.Page, error) {
+	start := time.Now()
+	p, err := s.next.History(ctx, in)
+	s.observe(opHistory, start, err)
+	return p, err
+}
+
+func (s *store) Label(ctx context.Context, in *vane.LabelInput) (*vane.LabelResult, error) {
+	start := time.Now()
+	r, err := s.next.Label(ctx, in)
+	s.observe(opLabel, start, err)
+	return r, err
+}
+
+func (s *store) Unlabel(ctx context.Context, in *vane.LabelInput) (*vane.UnlabelResult, error) {
+	start := time.Now()
+	r, err := s.next.Unlabel(ctx, in)
+	s.observe(opUnlabel, start, err)
+	return r, err
+}
+
+func (s *store) AddTags(ctx context.Context, in *vane.TagInput) error {
+	start := time.Now()
+	err := s.next.AddTags(ctx, in)
+	s.observe(opAddTags, start, err)
+	return err
+}
+
+func (s *store) RemoveTags(ctx context.Context, in *vane.TagInput) error {
+	start := time.Now()
+	err := s.next.RemoveTags(ctx, in)
+	s.observe(opRemoveTags, start, err)
+	return err
+}
+
+func (s *store) Tags(ctx context.Context, name string) ([]vane.Tag, error) {
+	start := time.Now()
+	t, err := s.next.Tags(ctx, name)
+	s.observe(opTags, start, err)
+	return t, err
+}
+
+func (s *store) Changes(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error) {
+	start := time.Now()
+	c, err := s.next.Changes(ctx, after, prefix, limit)
+	s.observe(opChanges, start, err)
+	return c, err
+}
+
+func (s *store) Snapshot(ctx context.Context) ([]*vane.Parameter, int64, error) {
+	start := time.Now()
+	ps, seq, err := s.next.Snapshot(ctx)
+	s.observe(opSnapshot, start, err)
+	return ps, seq, err
+}
+
+func (s *store) Close() error {
+	start := time.Now()
+	err := s.next.Close()
+	s.observe(opClose, start, err)
+	return err
+}

@@ -280,8 +280,10 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := time.Since(start)
 	s.Metrics.ObserveRequest(route, r.Method, rw.status, d)
 
+	// Successful reads are the hot path and probes are noise: both log at
+	// debug. Writes and failures log at info.
 	level := slog.LevelInfo
-	if strings.HasPrefix(route, "GET /healthz") || strings.HasPrefix(route, "GET /readyz") || strings.HasPrefix(route, "GET /metrics") {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && rw.status < 400 {
 		level = slog.LevelDebug
 	}
 	s.Logger.LogAttrs(ctx, level, "request",

@@ -213,3 +213,59 @@ func matchString(option, s, v string) bool {
 	}
 	return s == v
 }
+
+// PathQuery is a checked ByPathInput, as every backend and the index run it.
+type PathQuery struct {
+	Path      string // canonical, ending in "/"
+	Recursive bool
+	Filters   []Filter
+	Labels    []string // values of the Label filter, nil without one
+	Limit     int
+	After     string // name the page starts after, "" for the first page
+}
+
+// CheckByPath validates a ByPath request. The checks run in one order so
+// every implementation returns the same first error.
+func CheckByPath(in *ByPathInput) (*PathQuery, error) {
+	path, err := ValidatePath(in.Path)
+	if err != nil {
+		return nil, err
+	}
+	filters, err := CheckFilters(in.Filters, true)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := PageLimit(in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	after, err := DecodeToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &PathQuery{Path: path, Recursive: in.Recursive, Filters: filters, Labels: LabelFilter(filters), Limit: limit, After: after}, nil
+}
+
+// DescribeQuery is a checked DescribeInput.
+type DescribeQuery struct {
+	Filters []Filter
+	Limit   int
+	After   string
+}
+
+// CheckDescribe validates a Describe request.
+func CheckDescribe(in *DescribeInput) (*DescribeQuery, error) {
+	filters, err := CheckFilters(in.Filters, false)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := PageLimit(in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	after, err := DecodeToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &DescribeQuery{Filters: filters, Limit: limit, After: after}, nil
+}

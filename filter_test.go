@@ -384,3 +384,43 @@ func TestCheckFiltersKeyTooLong(t *testing.T) {
 		t.Errorf("detail %q, want InvalidFilterKey or ValidationException", d)
 	}
 }
+
+func TestCheckByPath(t *testing.T) {
+	t.Run("Canonical", func(t *testing.T) {
+		q, err := vane.CheckByPath(&vane.ByPathInput{Path: "/a/b", Recursive: true,
+			Filters: []vane.Filter{{Key: "Label", Values: []string{"prod"}}}, NextToken: vane.EncodeToken("/a/b/c")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Path != "/a/b/" || !q.Recursive || q.Limit != vane.DefaultPageSize || q.After != "/a/b/c" ||
+			len(q.Labels) != 1 || q.Labels[0] != "prod" {
+			t.Fatalf("got %+v", q)
+		}
+	})
+	t.Run("ErrPathBeforeOthers", func(t *testing.T) {
+		// Every check fails; the path's error comes first, as in every backend.
+		_, err := vane.CheckByPath(&vane.ByPathInput{Path: "a", Filters: []vane.Filter{{Key: "Nope"}}, Limit: -1, NextToken: "!"})
+		if !strings.Contains(vane.ErrorMessage(err), "must begin with '/'") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("ErrInvalidNextToken", func(t *testing.T) {
+		_, err := vane.CheckByPath(&vane.ByPathInput{Path: "/a", NextToken: "!"})
+		if vane.ErrorDetail(err) != vane.DetailInvalidNextToken {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+func TestCheckDescribe(t *testing.T) {
+	q, err := vane.CheckDescribe(&vane.DescribeInput{Filters: []vane.Filter{{Key: "Path", Values: []string{"/a"}}}, Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Limit != 5 || q.Filters[0].Option != vane.OptionOneLevel || q.Filters[0].Values[0] != "/a/" {
+		t.Fatalf("got %+v", q)
+	}
+	if _, err := vane.CheckDescribe(&vane.DescribeInput{Limit: vane.MaxPageSize + 1}); vane.ErrorCode(err) != vane.EINVALID {
+		t.Fatalf("limit over the maximum: got %v", err)
+	}
+}

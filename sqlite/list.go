@@ -93,43 +93,30 @@ func (pg *page) result() *vane.Page {
 
 // ByPath implements vane.ParameterStore.
 func (s *Store) ByPath(ctx context.Context, in *vane.ByPathInput) (*vane.Page, error) {
-	path, err := vane.ValidatePath(in.Path)
+	q, err := vane.CheckByPath(in)
 	if err != nil {
 		return nil, err
 	}
-	filters, err := vane.CheckFilters(in.Filters, true)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := vane.PageLimit(in.Limit)
-	if err != nil {
-		return nil, err
-	}
-	after, err := vane.DecodeToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	labels := vane.LabelFilter(filters)
 	tx, err := s.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
 
-	pg := &page{limit: limit}
-	lo, hi := vane.PathRange(path)
-	err = scanLatest(ctx, tx, after, lo, hi, func(p *vane.Parameter) (bool, error) {
-		if (after != "" && p.Name <= after) || !vane.UnderPath(p.Name, path, in.Recursive) {
+	pg := &page{limit: q.Limit}
+	lo, hi := vane.PathRange(q.Path)
+	err = scanLatest(ctx, tx, q.After, lo, hi, func(p *vane.Parameter) (bool, error) {
+		if (q.After != "" && p.Name <= q.After) || !vane.UnderPath(p.Name, q.Path, q.Recursive) {
 			return true, nil
 		}
-		if labels != nil {
-			lp, err := labelledParameter(ctx, tx, p.Name, labels)
+		if q.Labels != nil {
+			lp, err := labelledParameter(ctx, tx, p.Name, q.Labels)
 			if err != nil || lp == nil {
 				return true, err
 			}
 			p = lp
 		}
-		if !vane.MatchFilters(filters, p, nil) {
+		if !vane.MatchFilters(q.Filters, p, nil) {
 			return true, nil
 		}
 		return pg.add(p), nil
@@ -161,35 +148,27 @@ func labelledParameter(ctx context.Context, tx *sql.Tx, name string, labels []st
 
 // Describe implements vane.ParameterStore.
 func (s *Store) Describe(ctx context.Context, in *vane.DescribeInput) (*vane.Page, error) {
-	filters, err := vane.CheckFilters(in.Filters, false)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := vane.PageLimit(in.Limit)
-	if err != nil {
-		return nil, err
-	}
-	after, err := vane.DecodeToken(in.NextToken)
+	q, err := vane.CheckDescribe(in)
 	if err != nil {
 		return nil, err
 	}
 	// A single Path value narrows the scan to its range.
 	var lo, hi string
-	for _, f := range filters {
+	for _, f := range q.Filters {
 		if f.Key == vane.FilterPath && len(f.Values) == 1 {
 			lo, hi = vane.PathRange(f.Values[0])
 		}
 	}
-	needTags := vane.NeedsTags(filters)
+	needTags := vane.NeedsTags(q.Filters)
 	tx, err := s.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
 
-	pg := &page{limit: limit}
-	err = scanLatest(ctx, tx, after, lo, hi, func(p *vane.Parameter) (bool, error) {
-		if after != "" && p.Name <= after {
+	pg := &page{limit: q.Limit}
+	err = scanLatest(ctx, tx, q.After, lo, hi, func(p *vane.Parameter) (bool, error) {
+		if q.After != "" && p.Name <= q.After {
 			return true, nil
 		}
 		var ts []vane.Tag
@@ -199,7 +178,7 @@ func (s *Store) Describe(ctx context.Context, in *vane.DescribeInput) (*vane.Pag
 				return false, err
 			}
 		}
-		if !vane.MatchFilters(filters, p, ts) {
+		if !vane.MatchFilters(q.Filters, p, ts) {
 			return true, nil
 		}
 		p.Value = ""

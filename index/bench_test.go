@@ -91,6 +91,29 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
+// BenchmarkGetPlainMap is BenchmarkGet's floor: the same lookups in one
+// Go map of all the parameters, which the index can't use, since copying it
+// on every write would be O(n).
+func BenchmarkGetPlainMap(b *testing.B) {
+	s, names := loadedIndex(b)
+	ps, _, err := s.Snapshot(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := make(map[string]*vane.Parameter, len(ps))
+	for _, p := range ps {
+		m[p.Name] = p
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if m[names[i%len(names)]] == nil {
+			b.Fatalf("%q is missing", names[i%len(names)])
+		}
+		i++
+	}
+}
+
 // BenchmarkGetHot reads the latest versions of 1,000 of the parameters,
 // round robin: the common case of a service reading its own flags, whose
 // index entries stay in cache.

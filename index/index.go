@@ -12,37 +12,65 @@
 // next state copy-on-write and publishes it with one atomic store. Readers
 // never wait for the writer, nor for each other.
 //
-// The state holds two persistent structures with the same parameters:
+// The state holds the same parameters in two structures:
 //
 //   - a B-tree ordered by name (github.com/tidwall/btree's BTreeG with
 //     NoLocks), for by-path listings and snapshots. Its Copy is lazy
 //     copy-on-write: the writer changes a private tree, which copies only
 //     the O(log n) nodes on the path it changes, and publishes a Copy of
 //     it, which is O(1);
-//   - a hash array mapped trie from name to parameter (trie.go), for
-//     exact-name Get. A change copies the at most log64(n) nodes on one
-//     path and shares the rest.
+//   - sharded Go maps from name to parameter (shards.go), for exact-name
+//     Get: a power of two of maps of some 128 to 512 parameters each on
+//     average, the top bits of a name's hash/maphash hash (seeded per
+//     index) picking the map. A lookup is one hash and one map access. The writer copies the
+//     array of map pointers and each map it changes (maps.Clone: a memory
+//     copy of a table of a few hundred entries, not a rehash) once per
+//     published state, and shares the other maps with earlier states.
 //
-// A write therefore costs O(log n), never O(n), and both structures always
-// come from the same published state: Get, ByPath, Snapshot and Seq agree
-// with each other at every instant.
+// A write therefore costs O(log n) in the tree and O(n/shards), a constant
+// of a few kilobytes, in the maps; it never costs O(n) except when the
+// parameters have doubled and the maps are rebuilt twice as many (about a
+// tenth of a second at 262,144 parameters, once per doubling: O(1) amortized
+// per parameter added; readers don't wait for it, writes through the index
+// do). Both structures always come from the same published state: Get,
+// ByPath, Snapshot and Seq agree with each other at every instant.
 //
-// The trie exists because a B-tree lookup is too slow for the goal of at
-// most 100 ns and no allocation per latest-value Get with 100,000
-// parameters: it makes some 17 comparisons of names that share long
-// prefixes. Looking up each of 100,000 flag names in random order (the
-// worst case for caches), measured side by side in the same runs on the
-// shared 2-core development machine: B-tree 500 to 670 ns, sync.Map (a
-// lock-free hash trie since Go 1.24, updated in place) 220 to 290 ns, this
-// trie 110 to 210 ns, and a plain Go map, which is not persistent (copying
-// it on every write would be O(n)), 35 to 80 ns. Absolute times swing by a
-// factor of two with the machine's other load (BenchmarkGet has read 80 to
-// 290 ns), the ratios much less. With names looked up in order, sync.Map
-// and the trie are even (40 to 60 ns), and a working set that stays in
-// cache, such as a service reading its own flags, is answered in about
-// 30 ns (BenchmarkGetHot). The trie also keeps reads consistent with the
-// B-tree, where sync.Map, updated in place, would let a Get see a change
-// before a ByPath of the published state does.
+// The maps exist because a B-tree lookup is too slow for the goal of at most
+// 100 ns and no allocation per latest-value Get with 100,000 parameters: it
+// makes some 17 comparisons of names that share long prefixes (500 to 670 ns
+// in earlier measurements). They replaced a persistent hash array mapped
+// trie, whose changes copied one root-to-leaf path of nodes. Both were
+// measured in one go test run, interleaved (two rounds of -count 5, so ten
+// runs each), on the shared 2-core AMD EPYC KVM development machine while
+// other work loaded it. Looking up each of 100,000 flag names in random
+// order (BenchmarkGet, the worst case for caches): trie 213 to 384 ns
+// (median 264), sharded maps 114 to 217 ns (median 147), and one plain Go
+// map of all parameters, which is not persistent (copying it per write would
+// be O(n)), 69 to 206 ns (median 136; BenchmarkGetPlainMap). From two
+// goroutines (BenchmarkGetParallel): trie 54 to 101 ns, maps 24 to 36 ns. A
+// working set that stays in cache, such as a service reading its own flags
+// (BenchmarkGetHot), is answered in 30 to 45 ns either way. One put applied
+// by CatchUp (BenchmarkApply, mostly the fake backend's work): trie 12.7 to
+// 15.4 us and 15.7 kB, maps 14.0 to 18.3 us and 17.9 kB. Absolute times
+// swing by a factor of two or more with the machine's other load, the ratios
+// much less: in the five quieter rounds of eight of an earlier interleaved
+// run, the maps took 63 to 100 ns, the trie 177 to 266 ns and the plain map
+// 41 to 120 ns. So the 100 ns goal is met only while the machine is quiet;
+// under load no persistent structure tried met it, and neither did the plain
+// map.
+//
+// Also measured side by side, and not kept: 1,024 parameters per map made
+// writes two to three times dearer without clearly faster reads, and 64 gave
+// no faster reads; maps made with a quarter more room than their parameters
+// need read and copied slower (more memory, fewer cache hits); a
+// hand-written open-addressed table per shard, with the names copied next to
+// each other, was a third faster on the hot set but not consistently faster
+// in random order, and made a write about twice as dear.
+//
+// Like the trie before them, the maps keep Get consistent with the B-tree:
+// sync.Map (a lock-free hash trie since Go 1.24), or any map updated in
+// place, would let a Get see a change before a ByPath of the published state
+// does.
 //
 // # Shared parameters
 //
@@ -66,6 +94,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -97,7 +126,7 @@ type Store struct {
 	// writer holding it and make up the next state.
 	mu     sync.Mutex
 	w      *btree.BTreeG[item] // private to the writer until published
-	wnames trie                // persistent: changes copy, never modify
+	wnames shardWriter         // copy-on-write, like w
 	wbytes int64               // bytes of names and values in w
 }
 
@@ -106,7 +135,7 @@ var _ vane.Store = (*Store)(nil)
 // state is one immutable, published version of the index.
 type state struct {
 	tree  *btree.BTreeG[item] // never modified once published
-	names trie                // the same parameters, by name
+	names shards              // the same parameters, by name
 	seq   int64               // change-log sequence the state reflects
 	bytes int64               // bytes of names and values in the state
 }
@@ -167,16 +196,17 @@ func (s *Store) Open(ctx context.Context) error {
 		unique = append(unique, it.p)
 		return true
 	})
-	s.wnames = buildTrie(newTrie(), unique)
+	s.wnames.build(maphash.MakeSeed(), unique, shardCount(len(unique)))
 	s.publish(seq)
 	return nil
 }
 
-// publish makes the writer's tree the readers' state.
+// publish makes the writer's tree and maps the readers' state.
 func (s *Store) publish(seq int64) {
 	// Copy gives the readers a tree nobody will modify: the writer's next
-	// changes copy the nodes they touch.
-	s.cur.Store(&state{tree: s.w.Copy(), names: s.wnames, seq: seq, bytes: s.wbytes})
+	// changes copy the nodes they touch. From publish on, the writer
+	// likewise copies the maps it changes.
+	s.cur.Store(&state{tree: s.w.Copy(), names: s.wnames.publish(), seq: seq, bytes: s.wbytes})
 }
 
 // CatchUp applies every change-log record after the index's sequence: it
@@ -254,14 +284,14 @@ func (s *Store) set(p *vane.Parameter) {
 		s.wbytes -= size(prev.p)
 	}
 	s.wbytes += size(p)
-	s.wnames, _ = s.wnames.set(p)
+	s.wnames.set(p)
 }
 
 func (s *Store) remove(name string) {
 	if prev, ok := s.w.Delete(item{name: name}); ok {
 		s.wbytes -= size(prev.p)
 	}
-	s.wnames, _ = s.wnames.remove(name)
+	s.wnames.remove(name)
 }
 
 // afterWrite catches up after a successful write, so the writer reads it
@@ -329,25 +359,11 @@ func (s *Store) Get(ctx context.Context, selector string) (*vane.Parameter, erro
 // of the wrapped store; with one it is delegated. The parameters returned
 // are shared: see the package documentation.
 func (s *Store) ByPath(ctx context.Context, in *vane.ByPathInput) (*vane.Page, error) {
-	// The checks and their order are the backends': the first failure is
-	// the error they would return.
-	path, err := vane.ValidatePath(in.Path)
+	q, err := vane.CheckByPath(in)
 	if err != nil {
 		return nil, err
 	}
-	filters, err := vane.CheckFilters(in.Filters, true)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := vane.PageLimit(in.Limit)
-	if err != nil {
-		return nil, err
-	}
-	after, err := vane.DecodeToken(in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	if vane.LabelFilter(filters) != nil {
+	if q.Labels != nil {
 		// A Label filter selects a version other than the latest, which
 		// the index does not hold.
 		return s.under.ByPath(ctx, in)
@@ -356,7 +372,7 @@ func (s *Store) ByPath(ctx context.Context, in *vane.ByPathInput) (*vane.Page, e
 	if st == nil {
 		return nil, ErrNotOpen
 	}
-	return st.byPath(path, in.Recursive, filters, limit, after), nil
+	return st.byPath(q.Path, q.Recursive, q.Filters, q.Limit, q.After), nil
 }
 
 // byPath lists the parameters under a canonical path after the name after,

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/sqlstore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -33,13 +34,15 @@ var migrationFS embed.FS
 // another process before giving up.
 const DefaultBusyTimeout = 10 * time.Second
 
-// Store is the SQLite implementation of vane.Store.
+// Store is the SQLite implementation of vane.Store: package sqlstore's
+// queries on a SQLite file.
 type Store struct {
 	// Path is the database file.
 	Path string
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
+	*sqlstore.Store
 	db  *sql.DB // writer: one connection, BEGIN IMMEDIATE
 	rdb *sql.DB // readers
 }
@@ -80,6 +83,7 @@ func (s *Store) Open() (err error) {
 		return err
 	}
 	s.rdb.SetMaxOpenConns(8)
+	s.Store = &sqlstore.Store{DB: s.db, RDB: s.rdb, Now: func() time.Time { return s.Now() }, Dialect: sqlstore.Dialect{Translate: translate}}
 	return nil
 }
 
@@ -97,7 +101,7 @@ func (s *Store) dsn(write bool) string {
 	return "file:" + s.Path + "?" + q.Encode()
 }
 
-// Close closes the database.
+// Close closes the database; the embedded sqlstore.Store's Close is a no-op.
 func (s *Store) Close() error {
 	var errs []error
 	if s.rdb != nil {
@@ -111,7 +115,10 @@ func (s *Store) Close() error {
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	return translate(s.rdb.PingContext(ctx))
+	if err := s.rdb.PingContext(ctx); err != nil {
+		return translate(err)
+	}
+	return nil
 }
 
 // IntegrityCheck runs SQLite's integrity check and returns an error
@@ -119,21 +126,21 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) IntegrityCheck(ctx context.Context) error {
 	rows, err := s.rdb.QueryContext(ctx, `PRAGMA integrity_check`)
 	if err != nil {
-		return translate(err)
+		return err
 	}
 	defer rows.Close()
 	var problems []string
 	for rows.Next() {
 		var line string
 		if err := rows.Scan(&line); err != nil {
-			return translate(err)
+			return err
 		}
 		if line != "ok" {
 			problems = append(problems, line)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return translate(err)
+		return err
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("sqlite: integrity check of %s failed: %s", s.Path, strings.Join(problems, "; "))
@@ -185,32 +192,8 @@ func (s *Store) migrateFile(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
-// beginWrite starts a write transaction. The single writer connection and
-// BEGIN IMMEDIATE serialize writers.
-func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	return tx, translate(err)
-}
-
-// beginRead starts a read transaction: one consistent snapshot.
-func (s *Store) beginRead(ctx context.Context) (*sql.Tx, error) {
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	return tx, translate(err)
-}
-
-func (s *Store) now() time.Time {
-	return s.Now().UTC()
-}
-
 // translate maps driver errors to vane errors by SQLite result code.
 func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	var verr *vane.Error
-	if errors.As(err, &verr) {
-		return err
-	}
 	var serr *sqlite.Error
 	if errors.As(err, &serr) {
 		switch serr.Code() & 0xff {
@@ -222,16 +205,5 @@ func translate(err error) error {
 			return &vane.Error{Code: vane.ECONFLICT, Message: "The change conflicts with stored data; retry."}
 		}
 	}
-	return fmt.Errorf("sqlite: %w", err)
-}
-
-// joinList and splitList store short string lists (labels, tag keys; never
-// containing commas) in one column.
-func joinList(l []string) string { return strings.Join(l, ",") }
-
-func splitList(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
+	return err
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -16,7 +16,7 @@ const scanBatch = 256
 // scanLatest calls fn for the latest version of each parameter with a name
 // after `after` inside [lo, hi) (hi "" for no bound), in name order, until fn
 // returns false.
-func scanLatest(ctx context.Context, tx *sql.Tx, after, lo, hi string, fn func(*vane.Parameter) (bool, error)) error {
+func scanLatest(ctx context.Context, tx txn, after, lo, hi string, fn func(*vane.Parameter) (bool, error)) error {
 	if after < lo {
 		after = lo
 	}
@@ -34,22 +34,22 @@ func scanLatest(ctx context.Context, tx *sql.Tx, after, lo, hi string, fn func(*
 		}
 		q += ` ORDER BY p.name LIMIT ?`
 		args = append(args, scanBatch)
-		rows, err := tx.QueryContext(ctx, q, args...)
+		rows, err := tx.query(ctx, q, args...)
 		if err != nil {
-			return translate(err)
+			return tx.s.translate(err)
 		}
 		var batch []*vane.Parameter
 		for rows.Next() {
 			p, err := scanParameter(rows)
 			if err != nil {
 				rows.Close()
-				return translate(err)
+				return tx.s.translate(err)
 			}
 			batch = append(batch, p)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return translate(err)
+			return tx.s.translate(err)
 		}
 		for _, p := range batch {
 			if more, err := fn(p); err != nil || !more {
@@ -132,18 +132,18 @@ func (s *Store) ByPath(ctx context.Context, in *vane.ByPathInput) (*vane.Page, e
 
 // labelledParameter returns the version of name carrying any of labels, or
 // nil.
-func labelledParameter(ctx context.Context, tx *sql.Tx, name string, labels []string) (*vane.Parameter, error) {
+func labelledParameter(ctx context.Context, tx txn, name string, labels []string) (*vane.Parameter, error) {
 	q := `SELECT ` + versionColumns + ` FROM labels l JOIN versions v ON v.name = l.name AND v.version = l.version
 		WHERE l.name = ? AND l.label IN (?` + strings.Repeat(`, ?`, len(labels)-1) + `) ORDER BY v.version DESC LIMIT 1`
 	args := []any{name}
 	for _, l := range labels {
 		args = append(args, l)
 	}
-	p, err := scanParameter(tx.QueryRowContext(ctx, q, args...))
+	p, err := scanParameter(tx.queryRow(ctx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return p, translate(err)
+	return p, tx.s.translate(err)
 }
 
 // Describe implements vane.ParameterStore.
@@ -212,23 +212,23 @@ func (s *Store) History(ctx context.Context, in *vane.HistoryInput) (*vane.Page,
 	if _, err := currentVersion(ctx, tx, name, vane.NotFoundError); err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+versionColumns+` FROM versions v WHERE v.name = ? AND v.version > ? ORDER BY v.version LIMIT ?`,
+	rows, err := tx.query(ctx, `SELECT `+versionColumns+` FROM versions v WHERE v.name = ? AND v.version > ? ORDER BY v.version LIMIT ?`,
 		name, after, limit+1)
 	if err != nil {
-		return nil, translate(err)
+		return nil, tx.s.translate(err)
 	}
 	out := []*vane.Parameter{}
 	for rows.Next() {
 		p, err := scanParameter(rows)
 		if err != nil {
 			rows.Close()
-			return nil, translate(err)
+			return nil, tx.s.translate(err)
 		}
 		out = append(out, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, translate(err)
+		return nil, tx.s.translate(err)
 	}
 	res := &vane.Page{Parameters: out}
 	if len(out) > limit {
@@ -261,9 +261,9 @@ func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit i
 	}
 	q += ` ORDER BY seq LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	rows, err := s.RDB.QueryContext(ctx, s.rebind(q), args...)
 	if err != nil {
-		return nil, translate(err)
+		return nil, s.translate(err)
 	}
 	defer rows.Close()
 	out := []vane.Change{}
@@ -272,12 +272,12 @@ func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit i
 		var labels, keys string
 		var at int64
 		if err := rows.Scan(&c.Seq, &c.Op, &c.Name, &c.Version, &c.Type, &labels, &keys, &at, &c.Principal); err != nil {
-			return nil, translate(err)
+			return nil, s.translate(err)
 		}
 		c.Labels, c.TagKeys, c.Time = splitList(labels), splitList(keys), time.Unix(0, at).UTC()
 		out = append(out, c)
 	}
-	return out, translate(rows.Err())
+	return out, s.translate(rows.Err())
 }
 
 // Snapshot implements vane.ChangeLog.
@@ -288,25 +288,25 @@ func (s *Store) Snapshot(ctx context.Context) ([]*vane.Parameter, int64, error) 
 	}
 	defer tx.Rollback()
 	var seq int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&seq); err != nil {
-		return nil, 0, translate(err)
+	if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&seq); err != nil {
+		return nil, 0, tx.s.translate(err)
 	}
 	byKey := map[string][]string{}
-	rows, err := tx.QueryContext(ctx, `SELECT l.name, l.label FROM labels l JOIN parameters p ON p.name = l.name AND p.version = l.version ORDER BY l.name, l.label`)
+	rows, err := tx.query(ctx, `SELECT l.name, l.label FROM labels l JOIN parameters p ON p.name = l.name AND p.version = l.version ORDER BY l.name, l.label`)
 	if err != nil {
-		return nil, 0, translate(err)
+		return nil, 0, tx.s.translate(err)
 	}
 	for rows.Next() {
 		var name, label string
 		if err := rows.Scan(&name, &label); err != nil {
 			rows.Close()
-			return nil, 0, translate(err)
+			return nil, 0, tx.s.translate(err)
 		}
 		byKey[name] = append(byKey[name], label)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, 0, translate(err)
+		return nil, 0, tx.s.translate(err)
 	}
 	out := []*vane.Parameter{}
 	err = scanLatest(ctx, tx, "", "", "", func(p *vane.Parameter) (bool, error) {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -52,36 +52,36 @@ func (s *Store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, er
 		return nil, err
 	}
 	if cur == nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO parameters (name, version, created_at) VALUES (?, ?, ?)`,
+		if _, err := tx.exec(ctx, `INSERT INTO parameters (name, version, created_at) VALUES (?, ?, ?)`,
 			name, p.Version, now.UnixNano()); err != nil {
-			return nil, translate(err)
+			return nil, tx.s.translate(err)
 		}
 		tags, _ := vane.MergeTags(nil, in.Tags) // counted by CheckPut
 		for _, t := range tags {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tags (name, key, value) VALUES (?, ?, ?)`, name, t.Key, t.Value); err != nil {
-				return nil, translate(err)
+			if _, err := tx.exec(ctx, `INSERT INTO tags (name, key, value) VALUES (?, ?, ?)`, name, t.Key, t.Value); err != nil {
+				return nil, tx.s.translate(err)
 			}
 		}
 	} else {
 		if err := dropOldestVersion(ctx, tx, name); err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE parameters SET version = ? WHERE name = ?`, p.Version, name); err != nil {
-			return nil, translate(err)
+		if _, err := tx.exec(ctx, `UPDATE parameters SET version = ? WHERE name = ?`, p.Version, name); err != nil {
+			return nil, tx.s.translate(err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO versions (name, version, type, value, tier, description, allowed_pattern, data_type, key_id, modified_at, modified_by)
+	if _, err := tx.exec(ctx, `INSERT INTO versions (name, version, type, value, tier, description, allowed_pattern, data_type, key_id, modified_at, modified_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		name, p.Version, p.Type, p.Value, p.Tier, p.Description, p.AllowedPattern, p.DataType, p.KeyID,
 		now.UnixNano(), p.LastModifiedUser); err != nil {
-		return nil, translate(err)
+		return nil, tx.s.translate(err)
 	}
 	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpPut, Name: name, Version: p.Version, Type: p.Type, Time: now,
 		Principal: p.LastModifiedUser}); err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, translate(err)
+	if err := tx.commit(); err != nil {
+		return nil, tx.s.translate(err)
 	}
 	p.LastModified = time.Unix(0, now.UnixNano()).UTC()
 	return p, nil
@@ -89,48 +89,48 @@ func (s *Store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, er
 
 // dropOldestVersion makes room for one more version when a parameter keeps
 // vane.MaxVersions: the oldest goes, unless a label holds it.
-func dropOldestVersion(ctx context.Context, tx *sql.Tx, name string) error {
+func dropOldestVersion(ctx context.Context, tx txn, name string) error {
 	var n, oldest int64
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(version) FROM versions WHERE name = ?`, name).Scan(&n, &oldest); err != nil {
-		return translate(err)
+	if err := tx.queryRow(ctx, `SELECT COUNT(*), MIN(version) FROM versions WHERE name = ?`, name).Scan(&n, &oldest); err != nil {
+		return tx.s.translate(err)
 	}
 	if n < vane.MaxVersions {
 		return nil
 	}
 	var labelled int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM labels WHERE name = ? AND version = ?`, name, oldest).Scan(&labelled); err != nil {
-		return translate(err)
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM labels WHERE name = ? AND version = ?`, name, oldest).Scan(&labelled); err != nil {
+		return tx.s.translate(err)
 	}
 	if labelled > 0 {
 		return vane.MaxVersionsError(name, oldest)
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM versions WHERE name = ? AND version = ?`, name, oldest)
-	return translate(err)
+	_, err := tx.exec(ctx, `DELETE FROM versions WHERE name = ? AND version = ?`, name, oldest)
+	return tx.s.translate(err)
 }
 
 // latest reads the latest version of a parameter without labels.
-func latest(ctx context.Context, tx *sql.Tx, name string) (*vane.Parameter, error) {
-	p, err := scanParameter(tx.QueryRowContext(ctx, `SELECT `+versionColumns+latestFrom+` WHERE p.name = ?`, name))
+func latest(ctx context.Context, tx txn, name string) (*vane.Parameter, error) {
+	p, err := scanParameter(tx.queryRow(ctx, `SELECT `+versionColumns+latestFrom+` WHERE p.name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vane.NotFoundError(name)
 	}
-	return p, translate(err)
+	return p, tx.s.translate(err)
 }
 
 // currentVersion returns a parameter's latest version number.
-func currentVersion(ctx context.Context, tx *sql.Tx, name string, notFound func(string) error) (int64, error) {
+func currentVersion(ctx context.Context, tx txn, name string, notFound func(string) error) (int64, error) {
 	var v int64
-	err := tx.QueryRowContext(ctx, `SELECT version FROM parameters WHERE name = ?`, name).Scan(&v)
+	err := tx.queryRow(ctx, `SELECT version FROM parameters WHERE name = ?`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, notFound(name)
 	}
-	return v, translate(err)
+	return v, tx.s.translate(err)
 }
 
-func appendChange(ctx context.Context, tx *sql.Tx, c vane.Change) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO changes (op, name, version, type, labels, tag_keys, at, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+func appendChange(ctx context.Context, tx txn, c vane.Change) error {
+	_, err := tx.exec(ctx, `INSERT INTO changes (op, name, version, type, labels, tag_keys, at, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Op, c.Name, c.Version, c.Type, joinList(c.Labels), joinList(c.TagKeys), c.Time.UnixNano(), c.Principal)
-	return translate(err)
+	return tx.s.translate(err)
 }
 
 // Get implements vane.ParameterStore.
@@ -148,7 +148,7 @@ func (s *Store) Get(ctx context.Context, selector string) (*vane.Parameter, erro
 	var p *vane.Parameter
 	switch {
 	case sel.Version > 0:
-		p, err = scanParameter(tx.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM versions v WHERE v.name = ? AND v.version = ?`, sel.Name, sel.Version))
+		p, err = scanParameter(tx.queryRow(ctx, `SELECT `+versionColumns+` FROM versions v WHERE v.name = ? AND v.version = ?`, sel.Name, sel.Version))
 		if errors.Is(err, sql.ErrNoRows) {
 			if _, err := currentVersion(ctx, tx, sel.Name, vane.NotFoundError); err != nil {
 				return nil, err
@@ -156,7 +156,7 @@ func (s *Store) Get(ctx context.Context, selector string) (*vane.Parameter, erro
 			return nil, vane.VersionNotFoundError(sel.Name, sel.Version)
 		}
 	case sel.Label != "":
-		p, err = scanParameter(tx.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM labels l JOIN versions v ON v.name = l.name AND v.version = l.version
+		p, err = scanParameter(tx.queryRow(ctx, `SELECT `+versionColumns+` FROM labels l JOIN versions v ON v.name = l.name AND v.version = l.version
 			WHERE l.name = ? AND l.label = ?`, sel.Name, sel.Label))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, vane.DetailErrorf(vane.ENOTFOUND, vane.DetailParameterNotFound, "parameter %q has no label %q", sel.Name, sel.Label)
@@ -165,7 +165,7 @@ func (s *Store) Get(ctx context.Context, selector string) (*vane.Parameter, erro
 		p, err = latest(ctx, tx, sel.Name)
 	}
 	if err != nil {
-		return nil, translate(err)
+		return nil, tx.s.translate(err)
 	}
 	if err := loadLabels(ctx, tx, []*vane.Parameter{p}); err != nil {
 		return nil, err
@@ -175,26 +175,26 @@ func (s *Store) Get(ctx context.Context, selector string) (*vane.Parameter, erro
 }
 
 // loadLabels fills in the labels of each listed version.
-func loadLabels(ctx context.Context, tx *sql.Tx, ps []*vane.Parameter) error {
+func loadLabels(ctx context.Context, tx txn, ps []*vane.Parameter) error {
 	for _, p := range ps {
-		rows, err := tx.QueryContext(ctx, `SELECT label FROM labels WHERE name = ? AND version = ? ORDER BY label`, p.Name, p.Version)
+		rows, err := tx.query(ctx, `SELECT label FROM labels WHERE name = ? AND version = ? ORDER BY label`, p.Name, p.Version)
 		if err != nil {
-			return translate(err)
+			return tx.s.translate(err)
 		}
 		p.Labels = nil
 		for rows.Next() {
 			var l string
 			if err := rows.Scan(&l); err != nil {
 				rows.Close()
-				return translate(err)
+				return tx.s.translate(err)
 			}
 			p.Labels = append(p.Labels, l)
 		}
 		if err := rows.Close(); err != nil {
-			return translate(err)
+			return tx.s.translate(err)
 		}
 		if err := rows.Err(); err != nil {
-			return translate(err)
+			return tx.s.translate(err)
 		}
 	}
 	return nil
@@ -219,14 +219,14 @@ func (s *Store) Delete(ctx context.Context, in *vane.DeleteInput) error {
 		return err
 	}
 	// versions, labels and tags go with it: ON DELETE CASCADE.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM parameters WHERE name = ?`, name); err != nil {
-		return translate(err)
+	if _, err := tx.exec(ctx, `DELETE FROM parameters WHERE name = ?`, name); err != nil {
+		return tx.s.translate(err)
 	}
 	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpDelete, Name: name, Version: v, Time: s.now(),
 		Principal: vane.PrincipalFromContext(ctx)}); err != nil {
 		return err
 	}
-	return translate(tx.Commit())
+	return tx.s.translate(tx.commit())
 }
 
 // Label implements vane.ParameterStore.
@@ -266,21 +266,21 @@ func (s *Store) Label(ctx context.Context, in *vane.LabelInput) (*vane.LabelResu
 		return nil, vane.LabelLimitError(name, version)
 	}
 	for _, l := range valid {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO labels (name, label, version) VALUES (?, ?, ?)
+		if _, err := tx.exec(ctx, `INSERT INTO labels (name, label, version) VALUES (?, ?, ?)
 			ON CONFLICT (name, label) DO UPDATE SET version = excluded.version`, name, l, version); err != nil {
-			return nil, translate(err)
+			return nil, tx.s.translate(err)
 		}
 	}
 	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpLabel, Name: name, Version: version, Labels: valid,
 		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
 		return nil, err
 	}
-	return res, translate(tx.Commit())
+	return res, tx.s.translate(tx.commit())
 }
 
 // labelledVersion resolves the version a label operation targets (0: the
 // latest) and checks that it exists.
-func labelledVersion(ctx context.Context, tx *sql.Tx, name string, version int64) (int64, error) {
+func labelledVersion(ctx context.Context, tx txn, name string, version int64) (int64, error) {
 	cur, err := currentVersion(ctx, tx, name, vane.NotFoundError)
 	if err != nil {
 		return 0, err
@@ -289,8 +289,8 @@ func labelledVersion(ctx context.Context, tx *sql.Tx, name string, version int64
 		return cur, nil
 	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM versions WHERE name = ? AND version = ?`, name, version).Scan(&n); err != nil {
-		return 0, translate(err)
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM versions WHERE name = ? AND version = ?`, name, version).Scan(&n); err != nil {
+		return 0, tx.s.translate(err)
 	}
 	if n == 0 {
 		return 0, vane.VersionNotFoundError(name, version)
@@ -315,9 +315,9 @@ func (s *Store) Unlabel(ctx context.Context, in *vane.LabelInput) (*vane.Unlabel
 	}
 	res := &vane.UnlabelResult{InvalidLabels: invalid}
 	for _, l := range valid {
-		r, err := tx.ExecContext(ctx, `DELETE FROM labels WHERE name = ? AND label = ? AND version = ?`, name, l, version)
+		r, err := tx.exec(ctx, `DELETE FROM labels WHERE name = ? AND label = ? AND version = ?`, name, l, version)
 		if err != nil {
-			return nil, translate(err)
+			return nil, tx.s.translate(err)
 		}
 		if n, _ := r.RowsAffected(); n > 0 {
 			res.RemovedLabels = append(res.RemovedLabels, l)
@@ -332,7 +332,7 @@ func (s *Store) Unlabel(ctx context.Context, in *vane.LabelInput) (*vane.Unlabel
 		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
 		return nil, err
 	}
-	return res, translate(tx.Commit())
+	return res, tx.s.translate(tx.commit())
 }
 
 // AddTags implements vane.ParameterStore.
@@ -361,16 +361,16 @@ func (s *Store) AddTags(ctx context.Context, in *vane.TagInput) error {
 	keys := make([]string, len(added))
 	for i, t := range added {
 		keys[i] = t.Key
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tags (name, key, value) VALUES (?, ?, ?)
+		if _, err := tx.exec(ctx, `INSERT INTO tags (name, key, value) VALUES (?, ?, ?)
 			ON CONFLICT (name, key) DO UPDATE SET value = excluded.value`, name, t.Key, t.Value); err != nil {
-			return translate(err)
+			return tx.s.translate(err)
 		}
 	}
 	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpTag, Name: name, Version: v, TagKeys: keys,
 		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
 		return err
 	}
-	return translate(tx.Commit())
+	return tx.s.translate(tx.commit())
 }
 
 // RemoveTags implements vane.ParameterStore.
@@ -390,15 +390,15 @@ func (s *Store) RemoveTags(ctx context.Context, in *vane.TagInput) error {
 	}
 	keys := dedupe(in.Keys)
 	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE name = ? AND key = ?`, name, k); err != nil {
-			return translate(err)
+		if _, err := tx.exec(ctx, `DELETE FROM tags WHERE name = ? AND key = ?`, name, k); err != nil {
+			return tx.s.translate(err)
 		}
 	}
 	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpUntag, Name: name, Version: v, TagKeys: keys,
 		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
 		return err
 	}
-	return translate(tx.Commit())
+	return tx.s.translate(tx.commit())
 }
 
 // Tags implements vane.ParameterStore.
@@ -418,21 +418,21 @@ func (s *Store) Tags(ctx context.Context, name string) ([]vane.Tag, error) {
 	return tags(ctx, tx, name)
 }
 
-func tags(ctx context.Context, tx *sql.Tx, name string) ([]vane.Tag, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT key, value FROM tags WHERE name = ? ORDER BY key`, name)
+func tags(ctx context.Context, tx txn, name string) ([]vane.Tag, error) {
+	rows, err := tx.query(ctx, `SELECT key, value FROM tags WHERE name = ? ORDER BY key`, name)
 	if err != nil {
-		return nil, translate(err)
+		return nil, tx.s.translate(err)
 	}
 	defer rows.Close()
 	out := []vane.Tag{}
 	for rows.Next() {
 		var t vane.Tag
 		if err := rows.Scan(&t.Key, &t.Value); err != nil {
-			return nil, translate(err)
+			return nil, tx.s.translate(err)
 		}
 		out = append(out, t)
 	}
-	return out, translate(rows.Err())
+	return out, tx.s.translate(rows.Err())
 }
 
 func dedupe(l []string) []string {

@@ -1,0 +1,163 @@
+// Package sqlstore implements vane.Store once over database/sql, for every
+// SQL backend. The SQL it runs is dialect-neutral (standard joins, ON
+// CONFLICT upserts, "?" placeholders); a Dialect supplies the few parts
+// that differ: placeholder syntax, how a write transaction excludes other
+// writers, and the translation of driver errors to vane errors by code.
+//
+// Every public method is one transaction. A write transaction first calls
+// Dialect.LockWrite, so writers are serialized: on SQLite by BEGIN
+// IMMEDIATE on the one writer connection, on PostgreSQL by a transaction
+// advisory lock held until commit, across every node sharing the database.
+// Version numbers and change-log sequence numbers are assigned under that
+// exclusion, which is what keeps versions free of duplicates and gaps and
+// makes sequence numbers visible to readers in commit order: a change-log
+// follower that has read sequence N never later finds a committed change
+// with a lower number.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vanehq/vane"
+)
+
+// Dialect holds what differs between SQL databases.
+type Dialect struct {
+	// Rebind rewrites a query written with "?" placeholders into the
+	// dialect's syntax; nil keeps "?".
+	Rebind func(query string) string
+	// LockWrite runs first in every write transaction and must exclude
+	// every other writer until the transaction ends; nil when beginning
+	// the transaction already does.
+	LockWrite func(ctx context.Context, tx *sql.Tx) error
+	// ReadIsolation is the isolation of read transactions; it must give
+	// every statement of a transaction the same snapshot.
+	ReadIsolation sql.IsolationLevel
+	// Translate maps a driver error to a vane error by the driver's error
+	// code, or returns it unchanged; it is never called with nil.
+	Translate func(err error) error
+}
+
+// Store is a vane.Store over a SQL database.
+type Store struct {
+	// DB runs write transactions; RDB runs reads (it may be DB).
+	DB, RDB *sql.DB
+	Dialect Dialect
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+var _ vane.Store = (*Store)(nil)
+
+// Close does nothing: the backend that opened the databases closes them.
+func (s *Store) Close() error { return nil }
+
+// txn is a transaction that rebinds placeholders and translates errors.
+type txn struct {
+	*sql.Tx
+	s *Store
+}
+
+func (t txn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	r, err := t.Tx.ExecContext(ctx, t.s.rebind(query), args...)
+	return r, t.s.translate(err)
+}
+
+func (t txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := t.Tx.QueryContext(ctx, t.s.rebind(query), args...)
+	return rows, t.s.translate(err)
+}
+
+func (t txn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.s.rebind(query), args...)
+}
+
+func (t txn) commit() error { return t.s.translate(t.Tx.Commit()) }
+
+// beginWrite starts a write transaction holding the dialect's write
+// exclusion.
+func (s *Store) beginWrite(ctx context.Context) (txn, error) {
+	t, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return txn{}, s.translate(err)
+	}
+	if s.Dialect.LockWrite != nil {
+		if err := s.Dialect.LockWrite(ctx, t); err != nil {
+			t.Rollback()
+			return txn{}, s.translate(err)
+		}
+	}
+	return txn{t, s}, nil
+}
+
+// beginRead starts a read transaction: one consistent snapshot.
+func (s *Store) beginRead(ctx context.Context) (txn, error) {
+	t, err := s.RDB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: s.Dialect.ReadIsolation})
+	if err != nil {
+		return txn{}, s.translate(err)
+	}
+	return txn{t, s}, nil
+}
+
+func (s *Store) rebind(q string) string {
+	if s.Dialect.Rebind == nil {
+		return q
+	}
+	return s.Dialect.Rebind(q)
+}
+
+func (s *Store) translate(err error) error {
+	if err == nil || errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var verr *vane.Error
+	if errors.As(err, &verr) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if s.Dialect.Translate != nil {
+		err = s.Dialect.Translate(err)
+	}
+	if errors.As(err, &verr) {
+		return err
+	}
+	return fmt.Errorf("sqlstore: %w", err)
+}
+
+func (s *Store) now() time.Time {
+	return s.Now().UTC()
+}
+
+// RebindDollar rewrites "?" placeholders as $1, $2, ... (PostgreSQL). The
+// queries of this package hold no "?" inside string literals.
+func RebindDollar(q string) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// joinList and splitList store short string lists (labels, tag keys; never
+// containing commas) in one column.
+func joinList(l []string) string { return strings.Join(l, ",") }
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}

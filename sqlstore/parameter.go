@@ -130,7 +130,15 @@ func currentVersion(ctx context.Context, tx txn, name string, notFound func(stri
 func appendChange(ctx context.Context, tx txn, c vane.Change) error {
 	_, err := tx.exec(ctx, `INSERT INTO changes (op, name, version, type, labels, tag_keys, at, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Op, c.Name, c.Version, c.Type, joinList(c.Labels), joinList(c.TagKeys), c.Time.UnixNano(), c.Principal)
-	return tx.s.translate(err)
+	if err != nil {
+		return err
+	}
+	if tx.s.Dialect.Notify != nil {
+		// Sent with the commit, so other nodes hear of the change only
+		// once it is visible.
+		return tx.s.translate(tx.s.Dialect.Notify(ctx, tx.Tx))
+	}
+	return nil
 }
 
 // Get implements vane.ParameterStore.

@@ -35,6 +35,10 @@ type Dialect struct {
 	// every other writer until the transaction ends; nil when beginning
 	// the transaction already does.
 	LockWrite func(ctx context.Context, tx *sql.Tx) error
+	// Notify, when set, runs in every write transaction that appends to
+	// the change log, after the append (PostgreSQL: pg_notify, which is
+	// delivered on commit).
+	Notify func(ctx context.Context, tx *sql.Tx) error
 	// ReadIsolation is the isolation of read transactions; it must give
 	// every statement of a transaction the same snapshot.
 	ReadIsolation sql.IsolationLevel

@@ -18,8 +18,10 @@ const (
 	OpUntag   Op = "untag"
 )
 
-// Change is one record of the change log. Seq increases by one per record
-// in commit order on a single-node store.
+// Change is one record of the change log. Seq increases in commit order:
+// a reader that has seen sequence N never later finds a committed change
+// with a lower number. It may have gaps (a backend's sequence can skip
+// numbers, for example after a rolled-back write).
 type Change struct {
 	Seq       int64
 	Op        Op

@@ -21,6 +21,13 @@ func CheckPut(in *PutInput) (string, error) {
 	if in.Value == "" {
 		return "", DetailErrorf(EINVALID, DetailValidation, "value of %q must not be empty", name)
 	}
+	// Every backend must store what it accepts: PostgreSQL text holds
+	// neither NUL bytes nor invalid UTF-8.
+	for field, v := range map[string]*string{"value": &in.Value, "description": in.Description, "allowed pattern": in.AllowedPattern, "key id": &in.KeyID} {
+		if v != nil && !storableText(*v) {
+			return "", DetailErrorf(EINVALID, DetailValidation, "%s of %q must be valid UTF-8 without NUL characters", field, name)
+		}
+	}
 	if n := utf8.RuneCountInString(in.Value); n > MaxAdvancedValueLength {
 		return "", DetailErrorf(ETOOLARGE, DetailValidation,
 			"value of %q is %d characters; at most %d are allowed (Advanced tier)", name, n, MaxAdvancedValueLength)
@@ -320,6 +327,11 @@ func ValidateTags(tags []Tag) error {
 		}
 	}
 	return nil
+}
+
+// storableText reports whether s is valid UTF-8 without NUL characters.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 func validTagText(s string) bool {

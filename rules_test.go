@@ -747,3 +747,23 @@ func TestCheckPutTruncatesEcho(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckPutRejectsUnstorableText(t *testing.T) {
+	bad := "a\x00b"
+	for name, in := range map[string]*vane.PutInput{
+		"ErrNULInValue":          {Name: "/a", Value: bad, Type: vane.TypeString},
+		"ErrInvalidUTF8InValue":  {Name: "/a", Value: "a\xffb", Type: vane.TypeString},
+		"ErrNULInDescription":    {Name: "/a", Value: "v", Type: vane.TypeString, Description: &bad},
+		"ErrNULInAllowedPattern": {Name: "/a", Value: "v", Type: vane.TypeString, AllowedPattern: &bad},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := vane.CheckPut(in)
+			if vane.ErrorCode(err) != vane.EINVALID || !strings.Contains(vane.ErrorMessage(err), "valid UTF-8 without NUL") {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+	if _, err := vane.CheckPut(&vane.PutInput{Name: "/a", Value: "héllo ✓", Type: vane.TypeString}); err != nil {
+		t.Fatalf("valid UTF-8 rejected: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ var putTests = []test{
 	{"OverwriteKeepsOmittedFields", testPutOverwriteKeepsFields},
 	{"OverwriteChangesType", testPutOverwriteChangesType},
 	{"ErrKeyIDForNonSecureString", testPutErrKeyIDForString},
+	{"ErrUnstorableText", testPutErrUnstorableText},
 	{"SlashAndNoSlashAreOneParameter", testPutRootSlash},
 	{"LastModifiedUserIsPrincipal", testPutLastModifiedUser},
 	{"LastModifiedIsSet", testPutLastModified},
@@ -166,6 +168,19 @@ func testPutLastModifiedUser(t *testing.T, s vane.Store) {
 		if i < len(want) && p.LastModifiedUser != want[i] {
 			t.Errorf("History[%d].LastModifiedUser = %q, want %q", i, p.LastModifiedUser, want[i])
 		}
+	}
+}
+
+// testPutErrUnstorableText checks that every backend refuses what some
+// could not store (NUL bytes, invalid UTF-8) the same way, before writing.
+func testPutErrUnstorableText(t *testing.T, s vane.Store) {
+	ctx := context.Background()
+	for _, v := range []string{"a\x00b", "a\xffb"} {
+		_, err := s.Put(ctx, &vane.PutInput{Name: "/p", Value: v, Type: vane.TypeString})
+		wantErr(t, "Put of an unstorable value", err, vane.EINVALID, vane.DetailValidation)
+	}
+	if _, err := s.Get(ctx, "/p"); vane.ErrorCode(err) != vane.ENOTFOUND {
+		t.Fatalf("a rejected put left a parameter behind: %v", err)
 	}
 }
 

@@ -80,6 +80,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the Vane server", runServeCommand},
+		{"migrate", "copy a whole database (SQLite, PostgreSQL) into a new one", (*cli).migrate},
 		{"put", "create a parameter or add a version to it", (*cli).put},
 		{"get", "print a parameter's value (or a version or label of it)", (*cli).get},
 		{"ls", "list the parameters under a path", (*cli).ls},

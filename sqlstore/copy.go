@@ -1,0 +1,416 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+)
+
+// Copy sizes. A write transaction carries up to copyBatch rows, sent as
+// multi-row INSERTs of up to copyInsertRows rows each, which keeps every
+// statement well under the placeholder limits of SQLite (32766) and
+// PostgreSQL (65535) for the widest table, versions, with 11 columns.
+const (
+	copyBatch      = 1000
+	copyInsertRows = 100
+)
+
+// CopyStats counts the rows Copy copied, per table.
+type CopyStats struct {
+	Parameters int64
+	Versions   int64
+	Labels     int64
+	Tags       int64
+	Changes    int64
+	// MaxSeq is the highest change-log sequence copied; the destination's
+	// next change gets MaxSeq+1.
+	MaxSeq int64
+}
+
+// Total is the number of rows copied, all tables together.
+func (st *CopyStats) Total() int64 {
+	return st.Parameters + st.Versions + st.Labels + st.Tags + st.Changes
+}
+
+func (st *CopyStats) count(table string) *int64 {
+	switch table {
+	case "parameters":
+		return &st.Parameters
+	case "versions":
+		return &st.Versions
+	case "labels":
+		return &st.Labels
+	case "tags":
+		return &st.Tags
+	default:
+		return &st.Changes
+	}
+}
+
+// copyColumn is a column of a copied table; every column of the schema is
+// either text or an integer.
+type copyColumn struct {
+	name    string
+	integer bool
+}
+
+// copyTable describes a table for Copy: its columns, the first keyCols of
+// which are its primary key, and the integer column (sumCol) whose count,
+// max and sum the verification compares in SQL.
+type copyTable struct {
+	name    string
+	columns []copyColumn
+	keyCols int
+	sumCol  string
+}
+
+func textColumn(name string) copyColumn { return copyColumn{name: name} }
+func intColumn(name string) copyColumn  { return copyColumn{name: name, integer: true} }
+
+// copyTables returns the tables of the schema in an order that inserts a
+// parameter before the rows that reference it. It is a function, not a
+// variable, so that there is no package-level state.
+func copyTables() []copyTable {
+	return []copyTable{
+		{name: "parameters", keyCols: 1, sumCol: "version",
+			columns: []copyColumn{textColumn("name"), intColumn("version"), intColumn("created_at")}},
+		{name: "versions", keyCols: 2, sumCol: "version",
+			columns: []copyColumn{textColumn("name"), intColumn("version"), textColumn("type"), textColumn("value"),
+				textColumn("tier"), textColumn("description"), textColumn("allowed_pattern"), textColumn("data_type"),
+				textColumn("key_id"), intColumn("modified_at"), textColumn("modified_by")}},
+		{name: "labels", keyCols: 2, sumCol: "version",
+			columns: []copyColumn{textColumn("name"), textColumn("label"), intColumn("version")}},
+		{name: "tags", keyCols: 2, sumCol: "length(value)",
+			columns: []copyColumn{textColumn("name"), textColumn("key"), textColumn("value")}},
+		{name: "changes", keyCols: 1, sumCol: "seq",
+			columns: []copyColumn{intColumn("seq"), textColumn("op"), textColumn("name"), intColumn("version"),
+				textColumn("type"), textColumn("labels"), textColumn("tag_keys"), intColumn("at"), textColumn("principal")}},
+	}
+}
+
+func (t *copyTable) columnList() string {
+	names := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// selectAfter returns the query for the next batch of rows in primary-key
+// order, after the key given as arguments (none for the first batch). Row
+// values compare lexicographically in both SQLite and PostgreSQL.
+func (t *copyTable) selectAfter(first bool) string {
+	keys := make([]string, t.keyCols)
+	for i := range keys {
+		keys[i] = t.columns[i].name
+	}
+	q := `SELECT ` + t.columnList() + ` FROM ` + t.name
+	if !first {
+		if t.keyCols == 1 {
+			q += ` WHERE ` + keys[0] + ` > ?`
+		} else {
+			q += ` WHERE (` + strings.Join(keys, ", ") + `) > (?` + strings.Repeat(`, ?`, t.keyCols-1) + `)`
+		}
+	}
+	return q + ` ORDER BY ` + strings.Join(keys, ", ") + ` LIMIT ?`
+}
+
+// insert returns a statement inserting n rows.
+func (t *copyTable) insert(n int) string {
+	row := `(?` + strings.Repeat(`, ?`, len(t.columns)-1) + `)`
+	return `INSERT INTO ` + t.name + ` (` + t.columnList() + `) VALUES ` + row + strings.Repeat(`, `+row, n-1)
+}
+
+// readBatch reads up to copyBatch rows after key (nil: from the start).
+// Each row is its column values, string or int64.
+func (t *copyTable) readBatch(ctx context.Context, tx txn, key []any) ([][]any, error) {
+	args := append(append([]any(nil), key...), copyBatch)
+	rows, err := tx.query(ctx, t.selectAfter(key == nil), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		strs := make([]string, len(t.columns))
+		ints := make([]int64, len(t.columns))
+		dest := make([]any, len(t.columns))
+		for i, c := range t.columns {
+			if c.integer {
+				dest[i] = &ints[i]
+			} else {
+				dest[i] = &strs[i]
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, tx.s.translate(err)
+		}
+		row := make([]any, len(t.columns))
+		for i, c := range t.columns {
+			if c.integer {
+				row[i] = ints[i]
+			} else {
+				row[i] = strs[i]
+			}
+		}
+		out = append(out, row)
+	}
+	return out, tx.s.translate(rows.Err())
+}
+
+// scan calls fn with each batch of the table's rows, in key order.
+func (t *copyTable) scan(ctx context.Context, tx txn, fn func([][]any) error) error {
+	var key []any
+	for {
+		batch, err := t.readBatch(ctx, tx, key)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", t.name, err)
+		}
+		if len(batch) > 0 {
+			if err := fn(batch); err != nil {
+				return err
+			}
+		}
+		if len(batch) < copyBatch {
+			return nil
+		}
+		key = batch[len(batch)-1][:t.keyCols]
+	}
+}
+
+// tableSum is what the verification compares of a table: the count, max
+// and sum of one integer column computed by the database, and the number
+// and digest of the rows read.
+type tableSum struct {
+	Count, Max, Sum int64 // by SQL
+	Rows            int64 // rows read
+	Digest          uint64
+}
+
+// aggregate computes the SQL part of a tableSum.
+func (t *copyTable) aggregate(ctx context.Context, tx txn) (tableSum, error) {
+	var s tableSum
+	err := tx.queryRow(ctx, `SELECT COUNT(*), CAST(COALESCE(MAX(`+t.sumCol+`), 0) AS BIGINT), CAST(COALESCE(SUM(`+t.sumCol+`), 0) AS BIGINT) FROM `+t.name).
+		Scan(&s.Count, &s.Max, &s.Sum)
+	if err != nil {
+		return s, fmt.Errorf("count %s: %w", t.name, tx.s.translate(err))
+	}
+	return s, nil
+}
+
+// add counts rows into the sum's digest: the sum of a 64-bit FNV-1a hash of
+// each row, which does not depend on the order the rows are read in (so on
+// neither database's collation).
+func (s *tableSum) add(rows [][]any) {
+	h := fnv.New64a()
+	var buf [8]byte
+	for _, row := range rows {
+		h.Reset()
+		for _, v := range row {
+			switch v := v.(type) {
+			case int64:
+				binary.BigEndian.PutUint64(buf[:], uint64(v))
+				h.Write([]byte{'i'})
+				h.Write(buf[:])
+			case string:
+				binary.BigEndian.PutUint64(buf[:], uint64(len(v)))
+				h.Write([]byte{'s'})
+				h.Write(buf[:])
+				h.Write([]byte(v))
+			}
+		}
+		s.Digest += h.Sum64()
+		s.Rows++
+	}
+}
+
+// Copy copies every row of src's parameters, versions, labels, tags and
+// changes to dst, keeping version numbers, times, principals, labels, tags
+// and change-log sequence numbers, and reports progress (rows committed to
+// dst, rows to copy) after each batch when progress is not nil.
+//
+// dst must hold no parameter and no change, and nothing else may write to
+// it until Copy returns. src is read in one read transaction, so the copy
+// is a consistent snapshot even if src is written meanwhile; dst is written
+// in transactions of about a thousand rows, so a copy that fails part-way
+// leaves dst partly filled, and it must be emptied before copying again.
+//
+// Afterwards dst's change sequence continues after the highest sequence
+// copied. On SQLite, inserting explicit values into the AUTOINCREMENT seq
+// column already advances it. Any other destination is taken to be
+// PostgreSQL, which Copy recognises by its Dialect.Rebind being set (SQLite
+// keeps "?" placeholders), and its changes.seq to be a serial column whose
+// sequence Copy sets with setval.
+//
+// Finally Copy verifies the copy: per table, the count, max and sum of an
+// integer column computed by each database, and an order-independent digest
+// of every row read from dst, must match those of the src snapshot. It
+// returns an error naming each table that differs.
+func Copy(ctx context.Context, dst, src *Store, progress func(done, total int64)) (*CopyStats, error) {
+	if err := checkEmpty(ctx, dst); err != nil {
+		return nil, err
+	}
+	stats, want, err := copyRows(ctx, dst, src, progress)
+	if err != nil {
+		if stats.Total() > 0 {
+			err = fmt.Errorf("%w (the destination holds a partial copy: empty it before copying again)", err)
+		}
+		return nil, err
+	}
+	if err := setSequence(ctx, dst, stats.MaxSeq); err != nil {
+		return nil, fmt.Errorf("sqlstore: copy: set the change sequence: %w", err)
+	}
+	if err := verifyCopy(ctx, dst, want); err != nil {
+		return nil, err
+	}
+	return stats, nil
+}
+
+// checkEmpty fails unless dst holds no parameter and no change.
+func checkEmpty(ctx context.Context, dst *Store) error {
+	tx, err := dst.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: copy: destination: %w", err)
+	}
+	defer tx.Rollback()
+	var params, changes int64
+	if err := tx.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM parameters), (SELECT COUNT(*) FROM changes)`).Scan(&params, &changes); err != nil {
+		return fmt.Errorf("sqlstore: copy: destination: %w", tx.s.translate(err))
+	}
+	if params > 0 || changes > 0 {
+		return fmt.Errorf("sqlstore: copy: the destination is not empty (%d parameters, %d changes): copy only into a new database", params, changes)
+	}
+	return nil
+}
+
+// copyRows copies the tables and returns what was copied with the sums of
+// the src snapshot.
+func copyRows(ctx context.Context, dst, src *Store, progress func(done, total int64)) (*CopyStats, map[string]tableSum, error) {
+	stats := &CopyStats{}
+	tx, err := src.beginRead(ctx)
+	if err != nil {
+		return stats, nil, fmt.Errorf("sqlstore: copy: source: %w", err)
+	}
+	defer tx.Rollback()
+
+	sums := map[string]tableSum{}
+	var total int64
+	for _, t := range copyTables() {
+		s, err := t.aggregate(ctx, tx)
+		if err != nil {
+			return stats, nil, fmt.Errorf("sqlstore: copy: source: %w", err)
+		}
+		sums[t.name] = s
+		total += s.Count
+	}
+	if progress != nil {
+		progress(0, total)
+	}
+	var done int64
+	for _, t := range copyTables() {
+		sum := sums[t.name]
+		err := t.scan(ctx, tx, func(rows [][]any) error {
+			if err := writeBatch(ctx, dst, &t, rows); err != nil {
+				return fmt.Errorf("write %s: %w", t.name, err)
+			}
+			sum.add(rows)
+			*stats.count(t.name) += int64(len(rows))
+			if t.name == "changes" {
+				stats.MaxSeq = rows[len(rows)-1][0].(int64)
+			}
+			done += int64(len(rows))
+			if progress != nil {
+				progress(done, max(total, done))
+			}
+			return nil
+		})
+		if err != nil {
+			return stats, nil, fmt.Errorf("sqlstore: copy: %w", err)
+		}
+		sums[t.name] = sum
+	}
+	return stats, sums, nil
+}
+
+// writeBatch inserts rows into dst in one write transaction.
+func writeBatch(ctx context.Context, dst *Store, t *copyTable, rows [][]any) error {
+	tx, err := dst.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for len(rows) > 0 {
+		n := min(len(rows), copyInsertRows)
+		args := make([]any, 0, n*len(t.columns))
+		for _, row := range rows[:n] {
+			args = append(args, row...)
+		}
+		if _, err := tx.exec(ctx, t.insert(n), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return tx.commit()
+}
+
+// setSequence makes dst's next change get the sequence maxSeq+1. See Copy
+// for how it tells PostgreSQL from SQLite.
+func setSequence(ctx context.Context, dst *Store, maxSeq int64) error {
+	if dst.Dialect.Rebind == nil || maxSeq == 0 {
+		return nil
+	}
+	tx, err := dst.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var set sql.NullInt64
+	if err := tx.queryRow(ctx, `SELECT setval(pg_get_serial_sequence('changes', 'seq'), ?)`, maxSeq).Scan(&set); err != nil {
+		return tx.s.translate(err)
+	}
+	if !set.Valid {
+		// pg_get_serial_sequence is NULL when the column owns no sequence.
+		return errors.New("changes.seq has no sequence")
+	}
+	return tx.commit()
+}
+
+// verifyCopy compares dst with the sums of the src snapshot.
+func verifyCopy(ctx context.Context, dst *Store, want map[string]tableSum) error {
+	tx, err := dst.beginRead(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: copy: verify: %w", err)
+	}
+	defer tx.Rollback()
+	var problems []string
+	for _, t := range copyTables() {
+		got, err := t.aggregate(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("sqlstore: copy: verify: %w", err)
+		}
+		if err := t.scan(ctx, tx, func(rows [][]any) error { got.add(rows); return nil }); err != nil {
+			return fmt.Errorf("sqlstore: copy: verify: %w", err)
+		}
+		w := want[t.name]
+		switch {
+		case w.Rows != w.Count:
+			problems = append(problems, fmt.Sprintf("%s: read %d of the source's %d rows", t.name, w.Rows, w.Count))
+		case got.Count != w.Count || got.Rows != got.Count:
+			problems = append(problems, fmt.Sprintf("%s: %d rows in the source, %d in the destination", t.name, w.Count, got.Count))
+		case got.Max != w.Max || got.Sum != w.Sum:
+			problems = append(problems, fmt.Sprintf("%s: max/sum of %s %d/%d in the source, %d/%d in the destination",
+				t.name, t.sumCol, w.Max, w.Sum, got.Max, got.Sum))
+		case got.Digest != w.Digest:
+			problems = append(problems, fmt.Sprintf("%s: the rows differ (digest %016x in the source, %016x in the destination)",
+				t.name, w.Digest, got.Digest))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlstore: copy: verification failed: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,340 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/sqlite"
+	"github.com/vanehq/vane/sqlstore"
+)
+
+// MustOpen opens a SQLite store in a new file of tb's temporary directory.
+func MustOpen(tb testing.TB) *sqlite.Store {
+	tb.Helper()
+	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "vane.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// fill writes parameters with several versions, labels on old versions,
+// tags, unlabels, untags and deletes, as several principals.
+func fill(t *testing.T, s vane.Store) {
+	t.Helper()
+	ctx := t.Context()
+	as := func(p string) context.Context { return vane.NewContextWithPrincipal(ctx, p) }
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(ctx context.Context, in *vane.PutInput) {
+		t.Helper()
+		_, err := s.Put(ctx, in)
+		must(err)
+	}
+	desc, pattern := "the database", "^.*$"
+	for i := range 6 {
+		name := fmt.Sprintf("/app/svc%d/db/url", i)
+		put(as("alice"), &vane.PutInput{Name: name, Value: fmt.Sprintf("postgres://db%d", i), Type: vane.TypeString,
+			Description: &desc, AllowedPattern: &pattern, Tags: []vane.Tag{{Key: "team", Value: "core"}, {Key: "env", Value: "prod"}}})
+		for v := 2; v <= 1+i%4; v++ {
+			put(as("bob"), &vane.PutInput{Name: name, Value: fmt.Sprintf("postgres://db%d-v%d", i, v), Overwrite: true})
+		}
+	}
+	put(ctx, &vane.PutInput{Name: "/app/secret", Value: "s3cret", Type: vane.TypeSecureString, KeyID: "alias/custom"})
+	put(ctx, &vane.PutInput{Name: "/app/hosts", Value: "a,b,c", Type: vane.TypeStringList, Tier: vane.TierAdvanced})
+	put(ctx, &vane.PutInput{Name: "root", Value: "r", Type: vane.TypeString, DataType: vane.DataTypeText})
+
+	_, err := s.Label(as("carol"), &vane.LabelInput{Name: "/app/svc3/db/url", Version: 1, Labels: []string{"old", "first"}})
+	must(err)
+	_, err = s.Label(as("carol"), &vane.LabelInput{Name: "/app/svc3/db/url", Labels: []string{"prod"}})
+	must(err)
+	_, err = s.Label(ctx, &vane.LabelInput{Name: "/app/svc2/db/url", Version: 2, Labels: []string{"canary", "gone"}})
+	must(err)
+	_, err = s.Unlabel(ctx, &vane.LabelInput{Name: "/app/svc2/db/url", Version: 2, Labels: []string{"gone"}})
+	must(err)
+	must(s.AddTags(as("dave"), &vane.TagInput{Name: "/app/svc1/db/url", Tags: []vane.Tag{{Key: "owner", Value: "dave"}}}))
+	must(s.RemoveTags(as("dave"), &vane.TagInput{Name: "/app/svc1/db/url", Keys: []string{"env"}}))
+	must(s.Delete(as("erin"), &vane.DeleteInput{Name: "/app/svc5/db/url"}))
+	must(s.Delete(ctx, &vane.DeleteInput{Name: "/app/svc4/db/url"}))
+	put(as("frank"), &vane.PutInput{Name: "/app/svc4/db/url", Value: "recreated", Type: vane.TypeString})
+}
+
+// assertSameStore fails unless every read of want and got agrees: the
+// snapshot, the whole change log, and of every sample'th parameter its
+// history, tags, and reads by version and by label.
+func assertSameStore(t *testing.T, want, got vane.Store, sample int) {
+	t.Helper()
+	ctx := t.Context()
+	wantParams, wantSeq, err := want.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotParams, gotSeq, err := got.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotSeq != wantSeq {
+		t.Errorf("Snapshot sequence = %d, want %d", gotSeq, wantSeq)
+	}
+	assertEqual(t, "Snapshot", gotParams, wantParams)
+	assertEqual(t, "Changes", allChanges(t, got), allChanges(t, want))
+
+	for i, p := range wantParams {
+		if i%sample != 0 {
+			continue
+		}
+		wh, gh := history(t, want, p.Name), history(t, got, p.Name)
+		assertEqual(t, "History "+p.Name, gh, wh)
+		wt, err := want.Tags(ctx, p.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gt, err := got.Tags(ctx, p.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "Tags "+p.Name, gt, wt)
+		var selectors []string
+		for _, v := range wh {
+			selectors = append(selectors, fmt.Sprintf("%s:%d", p.Name, v.Version))
+			for _, l := range v.Labels {
+				selectors = append(selectors, p.Name+":"+l)
+			}
+		}
+		for _, sel := range append(selectors, p.Name) {
+			wp, err := want.Get(ctx, sel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gp, err := got.Get(ctx, sel)
+			if err != nil {
+				t.Errorf("Get %s: %v", sel, err)
+				continue
+			}
+			assertEqual(t, "Get "+sel, gp, wp)
+		}
+	}
+}
+
+func assertEqual(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s differs:\n got %s\nwant %s", what, dump(got), dump(want))
+	}
+}
+
+// dump formats parameters by value rather than by address.
+func dump(v any) string {
+	switch v := v.(type) {
+	case []*vane.Parameter:
+		var b strings.Builder
+		for _, p := range v {
+			fmt.Fprintf(&b, "%+v\n", *p)
+		}
+		return b.String()
+	case *vane.Parameter:
+		return fmt.Sprintf("%+v", *v)
+	}
+	return fmt.Sprintf("%+v", v)
+}
+
+func allChanges(t *testing.T, s vane.ChangeLog) []vane.Change {
+	t.Helper()
+	var out []vane.Change
+	for after := int64(0); ; {
+		page, err := s.Changes(t.Context(), after, "", vane.MaxPageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return out
+		}
+		out = append(out, page...)
+		after = page[len(page)-1].Seq
+	}
+}
+
+func history(t *testing.T, s vane.ParameterStore, name string) []*vane.Parameter {
+	t.Helper()
+	var out []*vane.Parameter
+	in := &vane.HistoryInput{Name: name, Limit: vane.MaxPageSize}
+	for {
+		page, err := s.History(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Parameters...)
+		if page.NextToken == "" {
+			return out
+		}
+		in.NextToken = page.NextToken
+	}
+}
+
+func TestCopy(t *testing.T) {
+	t.Run("CopiesEverything", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fill(t, src)
+
+		var calls int
+		var lastDone, lastTotal int64
+		stats, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, func(done, total int64) {
+			calls++
+			if done < lastDone || done > total {
+				t.Errorf("progress went from %d to %d of %d", lastDone, done, total)
+			}
+			lastDone, lastTotal = done, total
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 6 parameters with 1+i%4 versions, 3 more, one deleted and one
+		// deleted and recreated.
+		want := sqlstore.CopyStats{Parameters: 8, Versions: 14, Labels: 4, Tags: 8, Changes: 25, MaxSeq: 25}
+		if *stats != want {
+			t.Errorf("stats = %+v, want %+v", *stats, want)
+		}
+		if calls < 2 || lastDone != stats.Total() || lastTotal != stats.Total() {
+			t.Errorf("%d progress calls, last (%d, %d), want at least 2 ending with (%d, %[4]d)", calls, lastDone, lastTotal, stats.Total())
+		}
+		assertSameStore(t, src, dst, 1)
+	})
+
+	t.Run("NewChangesContinueTheSequence", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fill(t, src)
+		stats, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dst.Put(t.Context(), &vane.PutInput{Name: "/after/copy", Value: "v", Type: vane.TypeString}); err != nil {
+			t.Fatal(err)
+		}
+		changes, err := dst.Changes(t.Context(), stats.MaxSeq, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(changes) != 1 || changes[0].Seq != stats.MaxSeq+1 || changes[0].Name != "/after/copy" {
+			t.Errorf("changes after %d = %+v, want one put of /after/copy with sequence %d", stats.MaxSeq, changes, stats.MaxSeq+1)
+		}
+	})
+
+	t.Run("CopiesAnEmptyStore", func(t *testing.T) {
+		stats, err := sqlstore.Copy(t.Context(), MustOpen(t).Store, MustOpen(t).Store, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *stats != (sqlstore.CopyStats{}) {
+			t.Errorf("stats = %+v, want zeros", *stats)
+		}
+	})
+
+	t.Run("ErrDestinationHasParameters", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fill(t, src)
+		if _, err := dst.Put(t.Context(), &vane.PutInput{Name: "/x", Value: "v", Type: vane.TypeString}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil)
+		if err == nil || !strings.Contains(err.Error(), "not empty") {
+			t.Fatalf("Copy into a store with a parameter: err = %v, want one saying it is not empty", err)
+		}
+		if p, _, _ := dst.Snapshot(t.Context()); len(p) != 1 {
+			t.Errorf("the failed copy changed the destination: %d parameters", len(p))
+		}
+	})
+
+	t.Run("ErrDestinationHasChanges", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fill(t, src)
+		if _, err := dst.Put(t.Context(), &vane.PutInput{Name: "/x", Value: "v", Type: vane.TypeString}); err != nil {
+			t.Fatal(err)
+		}
+		if err := dst.Delete(t.Context(), &vane.DeleteInput{Name: "/x"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil)
+		if err == nil || !strings.Contains(err.Error(), "not empty") {
+			t.Fatalf("Copy into a store with changes: err = %v, want one saying it is not empty", err)
+		}
+	})
+
+	// A trigger on the destination alters what Copy writes, as a faulty
+	// driver or a concurrent writer could; the verification must see it.
+	for _, tt := range []struct {
+		name, trigger, want string
+	}{
+		{"ErrVerifyChangedValue", `CREATE TRIGGER tamper AFTER INSERT ON versions WHEN NEW.version = 2
+			BEGIN UPDATE versions SET value = 'x' WHERE name = NEW.name AND version = 2; END`, "versions: the rows differ"},
+		{"ErrVerifyLostRow", `CREATE TRIGGER tamper AFTER INSERT ON labels WHEN NEW.label = 'old'
+			BEGIN DELETE FROM labels WHERE name = NEW.name AND label = 'old'; END`, "labels: 4 rows in the source, 3 in the destination"},
+		{"ErrVerifyChangedSequence", `CREATE TRIGGER tamper AFTER INSERT ON changes WHEN NEW.seq = 25
+			BEGIN UPDATE changes SET seq = 26 WHERE seq = 25; END`, "changes: max/sum of seq 25/325 in the source, 26/326"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dst := MustOpen(t), MustOpen(t)
+			fill(t, src)
+			if _, err := dst.Store.DB.ExecContext(t.Context(), tt.trigger); err != nil {
+				t.Fatal(err)
+			}
+			_, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil)
+			if err == nil || !strings.Contains(err.Error(), "verification failed") || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want a verification failure naming %q", err, tt.want)
+			}
+		})
+	}
+
+	t.Run("ErrSecondCopy", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fill(t, src)
+		if _, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil); err == nil {
+			t.Fatal("a second copy into the same destination succeeded")
+		}
+		assertSameStore(t, src, dst, 1)
+	})
+}
+
+// TestCopyManyBatches copies more rows than one batch holds, so that the
+// keyset paging over each table and the multi-row inserts are exercised.
+func TestCopyManyBatches(t *testing.T) {
+	src, dst := MustOpen(t), MustOpen(t)
+	ctx := t.Context()
+	// Only to fill the source faster: no fsync per put. The writer pool
+	// keeps its one connection, whose setting this is.
+	if _, err := src.Store.DB.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1200 {
+		name := fmt.Sprintf("/many/p%04d", i)
+		if _, err := src.Put(ctx, &vane.PutInput{Name: name, Value: "v1", Type: vane.TypeString}); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			if _, err := src.Put(ctx, &vane.PutInput{Name: name, Value: "v2", Overwrite: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stats, err := sqlstore.Copy(ctx, dst.Store, src.Store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sqlstore.CopyStats{Parameters: 1200, Versions: 1600, Changes: 1600, MaxSeq: 1600}
+	if *stats != want {
+		t.Errorf("stats = %+v, want %+v", *stats, want)
+	}
+	assertSameStore(t, src, dst, 50)
+}

@@ -31,7 +31,13 @@ type crashServer struct {
 // startCrashServer starts `vane serve` on dataDir and waits for its URL.
 func startCrashServer(t *testing.T, bin, dataDir string) *crashServer {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
+	return startServeProcess(t, bin, "--addr", "127.0.0.1:0", "--data", dataDir)
+}
+
+// startServeProcess starts `vane serve` with args and waits for its URL.
+func startServeProcess(t *testing.T, bin string, args ...string) *crashServer {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Env = childEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/http"
 	"github.com/vanehq/vane/index"
 	"github.com/vanehq/vane/metrics"
+	"github.com/vanehq/vane/postgres"
 	"github.com/vanehq/vane/sqlite"
 )
 
@@ -27,8 +30,12 @@ const (
 // Config is the configuration of `vane serve`. It is built from defaults,
 // then an optional JSON file, then VANE_* environment variables, then flags.
 type Config struct {
-	Addr      string `json:"addr"`
-	DataDir   string `json:"data"`
+	Addr    string `json:"addr"`
+	DataDir string `json:"data"`
+	// Store selects the backend: empty for the SQLite file vane.db in
+	// DataDir, "sqlite://PATH", or a "postgres://" URL shared by several
+	// nodes.
+	Store     string `json:"store"`
 	LogFormat string `json:"log_format"` // text or json
 	LogLevel  string `json:"log_level"`  // debug, info, warn, error
 }
@@ -44,9 +51,18 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	Store *sqlite.Store
+	Store backend
 	Index *index.Store
 	HTTP  *http.Server
+
+	cancel context.CancelFunc // stops the change follower
+	done   chan struct{}      // closed when the follower has stopped
+}
+
+// backend is what serve needs of a storage backend.
+type backend interface {
+	vane.Store
+	Ping(ctx context.Context) error
 }
 
 // NewMain returns a Main with the default configuration and a discarding
@@ -58,14 +74,11 @@ func NewMain() *Main {
 // Run opens the store, loads the index and starts serving. It returns once
 // the server is listening; Close stops it.
 func (m *Main) Run(ctx context.Context) error {
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	store, listen, err := m.openStore(ctx)
+	if err != nil {
+		return err
 	}
-	path := filepath.Join(m.Config.DataDir, "vane.db")
-	m.Store = sqlite.NewStore(path)
-	if err := m.Store.Open(); err != nil {
-		return fmt.Errorf("open store: %w", err)
-	}
+	m.Store = store
 
 	reg := metrics.NewRegistry()
 	mt := metrics.New(reg)
@@ -76,7 +89,25 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	mt.RegisterIndex(m.Index.Stats, m.Index.Seq)
 	entries, _ := m.Index.Stats()
-	m.Logger.Info("store opened", "path", path, "parameters", entries, "sequence", m.Index.Seq())
+	m.Logger.Info("store opened", "store", m.storeName(), "parameters", entries, "sequence", m.Index.Seq())
+
+	// With a shared database, other nodes' writes reach the index through
+	// notifications, and a periodic check catches any that were lost.
+	fctx, cancel := context.WithCancel(context.Background())
+	m.cancel, m.done = cancel, make(chan struct{})
+	wake := make(chan struct{}, 1)
+	go func() {
+		defer close(m.done)
+		if listen != nil {
+			go listen(fctx, func() {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			})
+		}
+		m.Index.Follow(fctx, wake, index.DefaultFollowInterval)
+	}()
 
 	m.HTTP = http.NewServer()
 	m.HTTP.Addr = m.Config.Addr
@@ -99,6 +130,10 @@ func (m *Main) Close() error {
 	if m.HTTP != nil {
 		errs = append(errs, m.HTTP.Close())
 	}
+	if m.cancel != nil {
+		m.cancel()
+		<-m.done
+	}
 	if m.Index != nil {
 		errs = append(errs, m.Index.Close()) // closes m.Store
 	} else if m.Store != nil {
@@ -113,11 +148,59 @@ Runs the Vane server: the native REST API under /v1, /healthz, /readyz and
 /metrics, backed by an embedded SQLite file in the data directory.
 
 Configuration comes from defaults, then --config FILE (JSON with the keys
-addr, data, log_format, log_level), then the environment variables
-VANE_ADDR, VANE_DATA, VANE_LOG_FORMAT and VANE_LOG_LEVEL, then flags.
+addr, data, store, log_format, log_level), then the environment variables
+VANE_ADDR, VANE_DATA, VANE_STORE, VANE_LOG_FORMAT and VANE_LOG_LEVEL, then
+flags.
+
+Several nodes share one PostgreSQL database with --store postgres://...;
+each keeps its own in-memory index and follows the others' writes.
 
 Flags:
 `
+
+// openStore opens the configured backend. For PostgreSQL it also returns
+// the function that follows other nodes' changes.
+func (m *Main) openStore(ctx context.Context) (backend, func(context.Context, func()) error, error) {
+	switch u := m.Config.Store; {
+	case strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://"):
+		s, err := postgres.Open(ctx, u)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open PostgreSQL store: %w", err)
+		}
+		return s, s.Listen, nil
+	case u == "" || strings.HasPrefix(u, "sqlite://"):
+		path := strings.TrimPrefix(u, "sqlite://")
+		if path == "" {
+			if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+				return nil, nil, fmt.Errorf("data directory: %w", err)
+			}
+			path = filepath.Join(m.Config.DataDir, "vane.db")
+		}
+		s, err := sqlite.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open store: %w", err)
+		}
+		return s, nil, nil
+	}
+	return nil, nil, usageError{fmt.Errorf("store %q: use sqlite://PATH or a postgres:// URL", redactURL(m.Config.Store))}
+}
+
+// storeName describes the backend for logs, without a password.
+func (m *Main) storeName() string {
+	if m.Config.Store == "" {
+		return "sqlite://" + filepath.Join(m.Config.DataDir, "vane.db")
+	}
+	return redactURL(m.Config.Store)
+}
+
+// redactURL hides the password of a URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
 
 // runServe runs `vane serve` until ctx is cancelled (SIGINT or SIGTERM).
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -156,6 +239,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	configFile := fs.String("config", "", "JSON configuration `file`")
 	addr := fs.String("addr", cfg.Addr, "listen `address` (host:port; port 0 picks a free port)")
 	data := fs.String("data", cfg.DataDir, "data `directory` holding vane.db")
+	store := fs.String("store", cfg.Store, "storage `URL`: sqlite://PATH or postgres://... (default: vane.db in the data directory)")
 	logFormat := fs.String("log-format", cfg.LogFormat, "log `format`: text or json")
 	logLevel := fs.String("log-level", cfg.LogLevel, "log `level`: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -176,7 +260,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		}
 	}
 	for env, dst := range map[string]*string{
-		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
+		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_STORE": &cfg.Store, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -184,7 +268,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	// Flags given explicitly win over the file and the environment.
 	flagged := map[string][2]*string{
-		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
+		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "store": {store, &cfg.Store}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {

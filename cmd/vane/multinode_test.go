@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startNodes starts three `vane serve` processes on one fresh PostgreSQL
+// schema, and returns them with a function that starts one more.
+func startNodes(t *testing.T) ([]*crashServer, func() *crashServer) {
+	t.Helper()
+	bin := vaneBinary(t)
+	store := postgresURL(t)
+	var mu sync.Mutex
+	var all []*crashServer
+	start := func() *crashServer {
+		n := startServeProcess(t, bin, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", store)
+		mu.Lock()
+		all = append(all, n)
+		mu.Unlock()
+		return n
+	}
+	t.Cleanup(func() {
+		for _, n := range all {
+			n.cmd.Process.Kill()
+		}
+	})
+	return []*crashServer{start(), start(), start()}, start
+}
+
+// TestMultiNode runs three `vane serve` processes on one PostgreSQL
+// database and checks that they behave as one store: a write on one node
+// reaches the others' indexes within 100 ms, concurrent writers on all
+// nodes get distinct consecutive versions, and a node killed with SIGKILL
+// catches up when it restarts.
+func TestMultiNode(t *testing.T) {
+	nodes, start := startNodes(t)
+	client := &http.Client{Timeout: 10 * time.Second}
+
+	t.Run("PropagationWithin100ms", func(t *testing.T) {
+		var lat []time.Duration
+		for i := 0; i < 20; i++ {
+			a, c := nodes[i%3], nodes[(i+2)%3]
+			value := fmt.Sprintf("v%d", i)
+			began := time.Now()
+			if _, err := putOverwrite(context.Background(), client, a.url, "/mn/prop", value); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				p, err := getParameter(client, c.url, "/mn/prop", "")
+				if err == nil && p.Value == value {
+					break
+				}
+				if time.Since(began) > 5*time.Second {
+					t.Fatalf("write %d on one node not visible on another after 5s", i)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			lat = append(lat, time.Since(began))
+		}
+		slices.Sort(lat)
+		t.Logf("put on one node to read on another: p50 %v, max %v", lat[len(lat)/2], lat[len(lat)-1])
+		if lat[len(lat)-1] > 100*time.Millisecond {
+			t.Errorf("slowest propagation %v, want within 100ms (all: %v)", lat[len(lat)-1], lat)
+		}
+	})
+
+	t.Run("ConcurrentWritersOnAllNodes", func(t *testing.T) {
+		const perWriter = 20
+		var mu sync.Mutex
+		var versions []int64
+		var wg sync.WaitGroup
+		for i := 0; i < 6; i++ {
+			wg.Add(1)
+			go func(n *crashServer) {
+				defer wg.Done()
+				for j := 0; j < perWriter; j++ {
+					v, err := putOverwrite(context.Background(), client, n.url, "/mn/counter", "x")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					versions = append(versions, v)
+					mu.Unlock()
+				}
+			}(nodes[i%3])
+		}
+		wg.Wait()
+		slices.Sort(versions)
+		for i, v := range versions {
+			if v != int64(i+1) {
+				t.Fatalf("versions are not 1..%d without duplicates or gaps: %v", len(versions), versions)
+			}
+		}
+		for _, n := range nodes {
+			waitVersion(t, client, n.url, "/mn/counter", int64(len(versions)))
+		}
+	})
+
+	t.Run("KilledNodeCatchesUp", func(t *testing.T) {
+		nodes[1].kill(t)
+		for i := 0; i < 5; i++ {
+			if _, err := putOverwrite(context.Background(), client, nodes[0].url, "/mn/while-down", fmt.Sprint(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nodes[1] = start()
+		p, err := getParameter(client, nodes[1].url, "/mn/while-down", "")
+		if err != nil || p.Value != "4" {
+			t.Fatalf("restarted node reads %+v, %v; want the last write \"4\"", p, err)
+		}
+		putOverwrite(context.Background(), client, nodes[1].url, "/mn/after-restart", "b")
+		waitVersion(t, client, nodes[2].url, "/mn/after-restart", 1)
+	})
+}
+
+// TestMultiNodeDatabaseRestart stops and starts PostgreSQL under three
+// running nodes with the command prefix in VANE_TEST_POSTGRES_CTL (such as
+// "pg_ctlcluster 15 main"). While the database is down, reads go on from
+// the indexes, writes fail with 503 and /readyz reports not ready; once it
+// is back, every node sees every write without being restarted. Stopping
+// the database would break other packages' tests running at the same time,
+// so .ci/run runs this test alone, in a step of its own that sets the
+// variable; without it the test is skipped.
+func TestMultiNodeDatabaseRestart(t *testing.T) {
+	ctl := os.Getenv("VANE_TEST_POSTGRES_CTL")
+	if ctl == "" {
+		t.Skip("VANE_TEST_POSTGRES_CTL (e.g. \"pg_ctlcluster 15 main\") is not set; .ci/run sets it in a step of its own")
+	}
+	nodes, _ := startNodes(t)
+	client := &http.Client{Timeout: 10 * time.Second}
+	if _, err := putOverwrite(context.Background(), client, nodes[0].url, "/mn/prop", "before"); err != nil {
+		t.Fatal(err)
+	}
+	waitVersion(t, client, nodes[2].url, "/mn/prop", 1)
+	pgctl := func(action string) {
+		t.Helper()
+		if out, err := exec.Command("sh", "-c", ctl+" "+action).CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v\n%s", ctl, action, err, out)
+		}
+	}
+	pgctl("stop")
+	started := false
+	defer func() {
+		if !started {
+			pgctl("start")
+		}
+	}()
+
+	for _, n := range nodes {
+		if p, err := getParameter(client, n.url, "/mn/prop", ""); err != nil || p.Value != "before" {
+			t.Fatalf("read while the database is down: %+v, %v", p, err)
+		}
+		if code := statusOf(t, client, http.MethodPut, n.url+"/v1/parameters/mn/down", `{"value":"x","type":"String"}`); code != http.StatusServiceUnavailable {
+			t.Fatalf("write while the database is down: status %d, want 503", code)
+		}
+		if code := statusOf(t, client, http.MethodGet, n.url+"/readyz", ""); code != http.StatusServiceUnavailable {
+			t.Fatalf("/readyz while the database is down: status %d, want 503", code)
+		}
+	}
+
+	pgctl("start")
+	started = true
+	// The pools reconnect on their own; writes may fail until they have.
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; i < 10; {
+		if _, err := putOverwrite(context.Background(), client, nodes[i%3].url, fmt.Sprintf("/mn/after-db-restart/k%d", i), "ok"); err != nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("writes still fail 30s after the database came back: %v", err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		i++
+	}
+	for _, n := range nodes {
+		for i := 0; i < 10; i++ {
+			waitVersion(t, client, n.url, fmt.Sprintf("/mn/after-db-restart/k%d", i), 1)
+		}
+		if code := statusOf(t, client, http.MethodGet, n.url+"/readyz", ""); code != http.StatusOK {
+			t.Fatalf("/readyz after the database came back: status %d", code)
+		}
+	}
+}
+
+// statusOf sends one request and returns its status code.
+func statusOf(t *testing.T, client *http.Client, method, url, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitVersion waits up to 10 s for a node to serve version want of name.
+func waitVersion(t *testing.T, client *http.Client, url, name string, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, err := getParameter(client, url, name, "")
+		if err == nil && p.Version == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s serves %s at %+v (%v), want version %d", url, name, p, err, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

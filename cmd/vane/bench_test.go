@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/bench"
 )
 
@@ -20,18 +25,25 @@ const benchName = "/myapp/prod/tuning/http_timeout_ms"
 // (SQLite, index, metrics, access log at the default info level discarded)
 // with one parameter, and returns it with the exact body of its GET.
 func openBenchMain(b *testing.B) (*Main, []byte) {
+	return openBenchMainOn(b, "")
+}
+
+// openBenchMainOn is openBenchMain on a given store URL ("" for SQLite in
+// a temporary directory).
+func openBenchMainOn(b *testing.B, store string) (*Main, []byte) {
 	b.Helper()
 	m := NewMain()
 	m.Config.Addr = "127.0.0.1:0"
 	m.Config.DataDir = b.TempDir()
+	m.Config.Store = store
 	if err := m.Run(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { m.Close() })
 	url := m.HTTP.URL() + "/v1/parameters" + benchName
-	req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader([]byte(`{"value":"2500","type":"String","description":"upstream HTTP timeout"}`)))
+	req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader([]byte(`{"value":"2500","type":"String","description":"upstream HTTP timeout","overwrite":true}`)))
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusCreated {
+	if err != nil || (resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK) {
 		b.Fatalf("PUT: %v %v", err, resp)
 	}
 	resp.Body.Close()
@@ -102,4 +114,77 @@ func loadGets(b *testing.B, url string, wantLen int) {
 		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// benchStores runs fn once per backend: SQLite, and PostgreSQL when
+// VANE_TEST_POSTGRES is set (a fresh schema each).
+func benchStores(b *testing.B, fn func(b *testing.B, store string)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, "") })
+	b.Run("postgres", func(b *testing.B) { fn(b, postgresURL(b)) })
+}
+
+// BenchmarkBackendGet is a loopback GET of one parameter from a full
+// server on each backend; reads come from the index either way.
+func BenchmarkBackendGet(b *testing.B) {
+	benchStores(b, func(b *testing.B, store string) {
+		m, body := openBenchMainOn(b, store)
+		loadGets(b, m.HTTP.URL()+"/v1/parameters"+benchName, len(body))
+	})
+}
+
+// BenchmarkBackendPut is a durable PUT (overwrite) over loopback HTTP from
+// parallel clients on each backend: the response comes after the commit
+// and the index catch-up.
+func BenchmarkBackendPut(b *testing.B) {
+	benchStores(b, func(b *testing.B, store string) {
+		m, _ := openBenchMainOn(b, store)
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+		defer client.CloseIdleConnections()
+		var n atomic.Int64
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				name := fmt.Sprintf("/bench/put/p%d", n.Add(1)%100)
+				if _, err := putOverwrite(context.Background(), client, m.HTTP.URL(), name, "value"); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
+	})
+}
+
+// BenchmarkPropagation measures how long a write on one node takes to reach
+// another node's index on a shared PostgreSQL database: from the start of
+// the put on node A to the moment node B's index serves the new version.
+func BenchmarkPropagation(b *testing.B) {
+	store := postgresURL(b)
+	a, _ := openBenchMainOn(b, store)
+	c, _ := openBenchMainOn(b, store)
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		began := time.Now()
+		p, err := a.Index.Put(ctx, &vane.PutInput{Name: "/bench/propagation", Value: strconv.Itoa(i), Type: vane.TypeString, Overwrite: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if q, err := c.Index.Get(ctx, "/bench/propagation"); err == nil && q.Version >= p.Version {
+				break
+			}
+			if time.Since(began) > 10*time.Second {
+				b.Fatalf("version %d not on the other node after 10s", p.Version)
+			}
+			runtime.Gosched()
+		}
+		lat = append(lat, time.Since(began))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }

@@ -351,7 +351,7 @@ func TestMigrate(t *testing.T) {
 // migrationPostgresURL returns the URL of the test PostgreSQL server. It
 // skips the test when VANE_TEST_POSTGRES is unset, unless CI=true, which
 // requires the PostgreSQL tests.
-func migrationPostgresURL(t *testing.T) string {
+func migrationPostgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("VANE_TEST_POSTGRES")
 	if u == "" {
@@ -366,7 +366,7 @@ func migrationPostgresURL(t *testing.T) string {
 // postgresURL creates a schema with a random name in the test
 // PostgreSQL database, dropped when the test ends, and returns a URL whose
 // search_path selects it.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	base := migrationPostgresURL(t)
 	u, err := url.Parse(base)

@@ -38,6 +38,7 @@ const (
 	DetailInvalidFilterKey                   = "InvalidFilterKey"
 	DetailInvalidFilterOption                = "InvalidFilterOption"
 	DetailInvalidFilterValue                 = "InvalidFilterValue"
+	DetailInvalidKeyID                       = "InvalidKeyId"
 	DetailVersionMismatch                    = "VersionMismatch"
 	DetailValidation                         = "ValidationException"
 	DetailReservedName                       = "AccessDeniedException"

@@ -278,3 +278,18 @@ type Store interface {
 	ChangeLog
 	Close() error
 }
+
+// Cipher encrypts SecureString values at rest (package keyring). Stores
+// seal a SecureString's value inside the write, after the value rules
+// have been checked on the plaintext, so only the sealed form is stored,
+// indexed and returned by reads; callers allowed to see the plaintext
+// open it.
+type Cipher interface {
+	// Seal encrypts plaintext under the key named keyID (a key id or an
+	// alias such as DefaultKeyID) and returns the sealed form, printable
+	// text. Errors: EINVALID (InvalidKeyId) for an unknown key.
+	Seal(ctx context.Context, keyID, plaintext string) (string, error)
+	// Open returns the plaintext of a value Seal returned. Errors:
+	// EINVALID for a value that is not sealed or was tampered with.
+	Open(ctx context.Context, sealed string) (string, error)
+}

@@ -50,6 +50,12 @@ type Server struct {
 	Logger *slog.Logger
 	// Metrics, if set, records every request.
 	Metrics *metrics.Metrics
+	// Cipher opens SecureString values for callers that ask for the
+	// plaintext; nil serves them sealed only.
+	Cipher vane.Cipher
+	// Region and Account make up the ARNs of the SSM protocol
+	// (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME).
+	Region, Account string
 	// Gatherer, if set, is served at /metrics; if nil, /metrics is 404.
 	Gatherer prometheus.Gatherer
 	// Ready reports whether the server can serve traffic, for /readyz; nil
@@ -80,6 +86,8 @@ func NewServer() *Server {
 	return &Server{
 		Addr:            DefaultAddr,
 		Logger:          slog.New(slog.DiscardHandler),
+		Region:          vane.DefaultRegion,
+		Account:         vane.DefaultAccount,
 		ShutdownTimeout: DefaultShutdownTimeout,
 		ReadyTimeout:    DefaultReadyTimeout,
 	}

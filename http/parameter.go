@@ -104,7 +104,7 @@ func etag(version int64) string {
 // handleGetParameter serves GET /v1/parameters/{name...}, with an optional
 // ":version"/":label" suffix or ?version=/?label=.
 func (s *Server) handleGetParameter(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "version", "label")
+	q, err := parseQuery(r, "version", "label", "with_decryption")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -119,8 +119,13 @@ func (s *Server) handleGetParameter(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	ps, err := s.decrypted(r.Context(), q, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.Header().Set("ETag", etag(p.Version))
-	writeJSON(w, http.StatusOK, newParameterJSON(p))
+	writeJSON(w, http.StatusOK, newParameterJSON(ps[0]))
 }
 
 // readSelector combines a path name, which may end in a selector suffix,
@@ -299,7 +304,7 @@ func (s *Server) handleDeleteParameter(w http.ResponseWriter, r *http.Request) {
 // handleListParameters serves GET /v1/parameters?path=...: the latest
 // versions under a path.
 func (s *Server) handleListParameters(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "path", "recursive", "type", "key_id", "label", "limit", "next_token")
+	q, err := parseQuery(r, "path", "recursive", "type", "key_id", "label", "limit", "next_token", "with_decryption")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -310,6 +315,9 @@ func (s *Server) handleListParameters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.Store.ByPath(r.Context(), in)
+	if err == nil {
+		page.Parameters, err = s.decrypted(r.Context(), q, page.Parameters...)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -349,7 +357,7 @@ func byPathInput(q query) (*vane.ByPathInput, error) {
 // handleHistory serves GET /v1/history/{name...}: every kept version,
 // oldest first.
 func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "limit", "next_token")
+	q, err := parseQuery(r, "limit", "next_token", "with_decryption")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -364,6 +372,9 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.Store.History(r.Context(), in)
+	if err == nil {
+		page.Parameters, err = s.decrypted(r.Context(), q, page.Parameters...)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -51,6 +51,9 @@ func (s *Store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, er
 	if err != nil {
 		return nil, err
 	}
+	if err := s.seal(ctx, p); err != nil {
+		return nil, err
+	}
 	if cur == nil {
 		if _, err := tx.exec(ctx, `INSERT INTO parameters (name, version, created_at) VALUES (?, ?, ?)`,
 			name, p.Version, now.UnixNano()); err != nil {

@@ -54,6 +54,9 @@ type Store struct {
 	Dialect Dialect
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Cipher, if set, seals SecureString values before they are stored
+	// (see seal.go); nil stores them as given.
+	Cipher vane.Cipher
 }
 
 var _ vane.Store = (*Store)(nil)

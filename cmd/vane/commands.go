@@ -151,13 +151,16 @@ func (c *cli) get(ctx context.Context, args []string) error {
 Prints the value of the parameter NAME: its latest version, the version
 VERSION, or the version carrying the label LABEL. Only the value is printed
 (with a newline unless it ends with one), so that $(vane get NAME) works in
-scripts; -v prints every field, -o json the API's JSON.`, `
+scripts; -v prints every field, -o json the API's JSON. A SecureString is
+printed as stored (encrypted) unless --with-decryption is given.`, `
 vane get /myapp/prod/db/url
+vane get /myapp/prod/db/password --with-decryption
 vane get /myapp/prod/db/url:3
 vane get /myapp/prod/db/url:stable -v
 DB_URL=$(vane get /myapp/prod/db/url)
 vane get /myapp/prod/db/url -o json`)
 	verbose := fs.boolFlag("v", "verbose", "print every field, not just the value")
+	decrypt := fs.boolFlag("d", "with-decryption", "print a SecureString's plaintext instead of its encrypted form")
 	pos, err := c.parse(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -175,6 +178,9 @@ vane get /myapp/prod/db/url -o json`)
 		q.Set("version", sel)
 	} else if sel != "" {
 		q.Set("label", sel)
+	}
+	if *decrypt {
+		q.Set("with_decryption", "true")
 	}
 	cl, err := c.client(cf)
 	if err != nil {

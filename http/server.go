@@ -53,6 +53,11 @@ type Server struct {
 	// Cipher opens SecureString values for callers that ask for the
 	// plaintext; nil serves them sealed only.
 	Cipher vane.Cipher
+	// Keys, if set, serves the key administration routes under /v1/keys.
+	Keys KeyAdmin
+	// TokenKey signs SSM paging tokens; servers sharing a store should share
+	// it. Empty means a random key per Server.
+	TokenKey []byte
 	// Region and Account make up the ARNs of the SSM protocol
 	// (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME).
 	Region, Account string
@@ -192,6 +197,8 @@ func (s *Server) Handler() http.Handler {
 		s.registerMetadataRoutes(mux)
 		s.registerChangeRoutes(mux)
 		s.registerProbeRoutes(mux)
+		s.registerKeyRoutes(mux)
+		s.registerSSMRoutes(mux)
 		// Without these, ServeMux would redirect a subtree root such as
 		// /v1/tags to /v1/tags/, or answer 405 for it.
 		for _, root := range nameRoots {
@@ -291,7 +298,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Successful reads are the hot path and probes are noise: both log at
 	// debug. Writes and failures log at info.
 	level := slog.LevelInfo
-	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && rw.status < 400 {
+	if rw.status < 400 && (r.Method == http.MethodGet || r.Method == http.MethodHead || isSSMRead(route)) {
 		level = slog.LevelDebug
 	}
 	s.Logger.LogAttrs(ctx, level, "request",
@@ -374,3 +381,10 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// isSSMRead reports whether a route label names a read of the SSM protocol
+// (its routes are "POST / AmazonSSM.<Operation>").
+func isSSMRead(route string) bool {
+	op, ok := strings.CutPrefix(route, "POST / AmazonSSM.")
+	return ok && (strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "List"))
+}

@@ -501,3 +501,17 @@ func TestE2EHelpAndVersion(t *testing.T) {
 		t.Errorf("vane frob: exit %d, stderr %q", res.code, res.stderr)
 	}
 }
+
+// TestE2ESecureString stores a SecureString through the CLI and reads it
+// back encrypted by default and in plain text with --with-decryption.
+func TestE2ESecureString(t *testing.T) {
+	s := startServer(t)
+	const secret = "hunter2-e2e-plaintext"
+	s.ok(t, "put", "/app/db/password", secret, "--type", "SecureString")
+	if got := strings.TrimSpace(s.ok(t, "get", "/app/db/password")); got == secret || got == "" {
+		t.Fatalf("get without --with-decryption printed %q, want the encrypted form", got)
+	}
+	if got := strings.TrimSpace(s.ok(t, "get", "/app/db/password", "--with-decryption")); got != secret {
+		t.Fatalf("get --with-decryption printed %q, want %q", got, secret)
+	}
+}

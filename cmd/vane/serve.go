@@ -7,18 +7,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/http"
 	"github.com/vanehq/vane/index"
+	"github.com/vanehq/vane/keyring"
 	"github.com/vanehq/vane/metrics"
 	"github.com/vanehq/vane/postgres"
 	"github.com/vanehq/vane/sqlite"
+	"github.com/vanehq/vane/sqlstore"
 )
 
 // Defaults of `vane serve`.
@@ -35,14 +39,26 @@ type Config struct {
 	// Store selects the backend: empty for the SQLite file vane.db in
 	// DataDir, "sqlite://PATH", or a "postgres://" URL shared by several
 	// nodes.
-	Store     string `json:"store"`
+	Store string `json:"store"`
+	// Region and Account make up the ARNs of the SSM protocol.
+	Region    string `json:"region"`
+	Account   string `json:"account"`
 	LogFormat string `json:"log_format"` // text or json
 	LogLevel  string `json:"log_level"`  // debug, info, warn, error
+	// MasterKeyFile is the keyring file that seals SecureString values
+	// (package keyring); empty for keyring.json in DataDir. Nodes sharing
+	// a PostgreSQL database must all use the same keyring.
+	MasterKeyFile string `json:"master_key_file"`
+	// MasterKey is a root key (base64 of 32 bytes) that wraps the master
+	// keys in the keyring file. It comes only from the environment
+	// (VANE_MASTER_KEY): never from a file or a flag, which others can
+	// read.
+	MasterKey string `json:"-"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
-	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, LogFormat: "text", LogLevel: "info"}
+	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info"}
 }
 
 // Main is a running Vane server: the store, its in-memory index and the
@@ -51,9 +67,10 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	Store backend
-	Index *index.Store
-	HTTP  *http.Server
+	Store   backend
+	Keyring *keyring.Keyring
+	Index   *index.Store
+	HTTP    *http.Server
 
 	cancel context.CancelFunc // stops the change follower
 	done   chan struct{}      // closed when the follower has stopped
@@ -79,6 +96,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Store = store
+	if err := m.openKeyring(ctx); err != nil {
+		return err
+	}
 
 	reg := metrics.NewRegistry()
 	mt := metrics.New(reg)
@@ -116,6 +136,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Metrics = mt
 	m.HTTP.Gatherer = reg
 	m.HTTP.Ready = m.Store.Ping
+	m.HTTP.Cipher = m.Keyring
+	m.HTTP.Region, m.HTTP.Account = m.Config.Region, m.Config.Account
+	if m.HTTP.TokenKey, err = m.Keyring.DeriveKey("ssm-paging-tokens"); err != nil {
+		return fmt.Errorf("keyring: %w", err)
+	}
+	m.HTTP.Keys = &keyAdmin{keyring: m.Keyring, store: sqlStore(m.Store), index: m.Index, logger: m.Logger}
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
@@ -144,16 +170,30 @@ func (m *Main) Close() error {
 
 const serveUsage = `Usage: vane serve [flags]
 
-Runs the Vane server: the native REST API under /v1, /healthz, /readyz and
-/metrics, backed by an embedded SQLite file in the data directory.
+Runs the Vane server: the native REST API under /v1, the AWS SSM API on
+POST /, /healthz, /readyz and /metrics, backed by an embedded SQLite file in
+the data directory (or PostgreSQL with --store).
 
 Configuration comes from defaults, then --config FILE (JSON with the keys
-addr, data, store, log_format, log_level), then the environment variables
-VANE_ADDR, VANE_DATA, VANE_STORE, VANE_LOG_FORMAT and VANE_LOG_LEVEL, then
-flags.
+addr, data, store, region, account, log_format, log_level,
+master_key_file), then the
+environment variables VANE_ADDR, VANE_DATA, VANE_STORE, VANE_REGION,
+VANE_ACCOUNT, VANE_LOG_FORMAT, VANE_LOG_LEVEL and VANE_MASTER_KEY_FILE, then
+flags. --region and --account (default us-east-1 and 000000000000) form the
+ARNs of the AWS SSM protocol served on POST /.
+
+SecureString values are encrypted at rest with the keys of a keyring file:
+--master-key-file, else keyring.json in the data directory, created (mode
+0600) on first start. Back it up with the database: without it the values
+can't be decrypted. VANE_MASTER_KEY (only from the environment: base64 of
+32 random bytes, such as 'openssl rand -base64 32' prints) keeps the key
+material out of that file: the file then holds the master keys wrapped by
+it. 'vane keys rotate' adds a master key and re-wraps the values under it.
 
 Several nodes share one PostgreSQL database with --store postgres://...;
-each keeps its own in-memory index and follows the others' writes.
+each keeps its own in-memory index and follows the others' writes. They
+must share one keyring: give every node the same --master-key-file (a
+shared file, or a copy made after each change) and VANE_MASTER_KEY.
 
 Flags:
 `
@@ -183,6 +223,57 @@ func (m *Main) openStore(ctx context.Context) (backend, func(context.Context, fu
 		return s, nil, nil
 	}
 	return nil, nil, usageError{fmt.Errorf("store %q: use sqlite://PATH or a postgres:// URL", redactURL(m.Config.Store))}
+}
+
+// openKeyring opens the keyring (creating it on first start), makes the
+// store seal SecureString values with it, and seals the values stored in
+// plaintext before it existed.
+func (m *Main) openKeyring(ctx context.Context) error {
+	path := m.Config.MasterKeyFile
+	if path == "" {
+		if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+		path = filepath.Join(m.Config.DataDir, keyring.DefaultFileName)
+	}
+	_, statErr := os.Stat(path)
+	kr, err := keyring.Open(keyring.Options{Path: path, RootKey: m.Config.MasterKey, Logger: m.Logger})
+	if err != nil {
+		return fmt.Errorf("open the keyring (--master-key-file, VANE_MASTER_KEY): %w", err)
+	}
+	m.Keyring = kr
+	m.Logger.Info("keyring opened", "path", kr.Path(), "primary_master_key", kr.Primary(), "keys", len(kr.Keys()))
+	if _, shared := m.Store.(*postgres.Store); shared && errors.Is(statErr, fs.ErrNotExist) {
+		m.Logger.Warn("a new keyring was created for a shared PostgreSQL store: every node must use this same keyring, "+
+			"or values another node sealed will not decrypt; give each node a copy with --master-key-file", "path", kr.Path())
+	}
+	st := sqlStore(m.Store)
+	st.Cipher = kr
+	n, err := st.SealPlaintext(ctx, kr, keyring.IsSealed)
+	if n > 0 {
+		m.Logger.Info("encrypted the SecureString values stored in plaintext", "versions", n)
+	}
+	switch {
+	case vane.ErrorDetail(err) == vane.DetailInvalidKeyID:
+		// They are still served; once their keys exist, `vane keys
+		// rewrap` seals them.
+		m.Logger.Warn("SecureString values stored in plaintext name keys that do not exist, and were left in plaintext: "+
+			"create the keys with 'vane keys create --alias', then run 'vane keys rewrap'", "error", err.Error())
+	case err != nil:
+		return fmt.Errorf("encrypt the SecureString values stored in plaintext: %w", err)
+	}
+	return nil
+}
+
+// sqlStore returns the sqlstore.Store under a backend.
+func sqlStore(b backend) *sqlstore.Store {
+	switch s := b.(type) {
+	case *sqlite.Store:
+		return s.Store
+	case *postgres.Store:
+		return s.Store
+	}
+	panic(fmt.Sprintf("vane: backend %T has no sqlstore.Store", b))
 }
 
 // storeName describes the backend for logs, without a password.
@@ -240,8 +331,11 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	addr := fs.String("addr", cfg.Addr, "listen `address` (host:port; port 0 picks a free port)")
 	data := fs.String("data", cfg.DataDir, "data `directory` holding vane.db")
 	store := fs.String("store", cfg.Store, "storage `URL`: sqlite://PATH or postgres://... (default: vane.db in the data directory)")
+	region := fs.String("region", cfg.Region, "AWS `region` in the SSM protocol's parameter ARNs")
+	account := fs.String("account", cfg.Account, "12-digit AWS `account` id in the SSM protocol's parameter ARNs")
 	logFormat := fs.String("log-format", cfg.LogFormat, "log `format`: text or json")
 	logLevel := fs.String("log-level", cfg.LogLevel, "log `level`: debug, info, warn or error")
+	masterKeyFile := fs.String("master-key-file", cfg.MasterKeyFile, "keyring `file` of the keys that encrypt SecureString values (default: keyring.json in the data directory)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError{err}
 	}
@@ -260,7 +354,8 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		}
 	}
 	for env, dst := range map[string]*string{
-		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_STORE": &cfg.Store, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
+		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_STORE": &cfg.Store, "VANE_REGION": &cfg.Region, "VANE_ACCOUNT": &cfg.Account, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
+		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -268,15 +363,27 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	// Flags given explicitly win over the file and the environment.
 	flagged := map[string][2]*string{
-		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "store": {store, &cfg.Store}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
+		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "store": {store, &cfg.Store}, "region": {region, &cfg.Region}, "account": {account, &cfg.Account}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
+		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {
 			*p[1] = *p[0]
 		}
 	})
+	if !accountPattern.MatchString(cfg.Account) {
+		return cfg, usageError{fmt.Errorf("account %q: an AWS account id is 12 digits", cfg.Account)}
+	}
+	if !regionPattern.MatchString(cfg.Region) {
+		return cfg, usageError{fmt.Errorf("region %q: use an AWS region name such as us-east-1", cfg.Region)}
+	}
 	return cfg, nil
 }
+
+var (
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
 
 // newLogger returns a slog logger writing to w in the given format.
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {

@@ -55,6 +55,8 @@ type Server struct {
 	Cipher vane.Cipher
 	// Keys, if set, serves the key administration routes under /v1/keys.
 	Keys KeyAdmin
+	// Watch tunes GET /v1/watch; zero fields take the defaults.
+	Watch WatchOptions
 	// TokenKey signs SSM paging tokens; servers sharing a store should share
 	// it. Empty means a random key per Server.
 	TokenKey []byte
@@ -196,6 +198,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerTagRoutes(mux)
 		s.registerMetadataRoutes(mux)
 		s.registerChangeRoutes(mux)
+		s.registerWatchRoutes(mux)
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)

@@ -128,6 +128,7 @@ type Store struct {
 	w      *btree.BTreeG[item] // private to the writer until published
 	wnames shardWriter         // copy-on-write, like w
 	wbytes int64               // bytes of names and values in w
+	watch  watchers            // subscribers to applied changes (watch.go)
 }
 
 var _ vane.Store = (*Store)(nil)
@@ -242,6 +243,7 @@ func (s *Store) CatchUp(ctx context.Context) error {
 			// names.
 			return err
 		}
+		s.watch.stage(cs)
 		seq = cs[len(cs)-1].Seq
 		caughtUp = true
 	}
@@ -253,6 +255,7 @@ func (s *Store) CatchUp(ctx context.Context) error {
 	// change log promises.)
 	if caughtUp {
 		s.publish(seq)
+		s.watch.broadcast()
 	}
 	return nil
 }

@@ -89,6 +89,7 @@ func commands() []command {
 		{"label", "attach labels to a version of a parameter", (*cli).label},
 		{"unlabel", "remove labels from a version of a parameter", (*cli).unlabel},
 		{"tag", "list, add or remove a parameter's tags", (*cli).tag},
+		{"watch", "print the changes under a path as they happen", (*cli).watch},
 		{"keys", "list, create and rotate the keys that encrypt SecureString values", (*cli).keys},
 		{"version", "print the version of this binary", (*cli).version},
 		{"help", "print help about vane or one of its commands", (*cli).help},

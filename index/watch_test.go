@@ -1,0 +1,195 @@
+package index_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/index"
+)
+
+// recv reads one change or fails after a deadline.
+func recv(t *testing.T, ch <-chan vane.Change) (vane.Change, bool) {
+	t.Helper()
+	select {
+	case c, ok := <-ch:
+		return c, ok
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change received within 5s")
+		return vane.Change{}, false
+	}
+}
+
+func TestSubscribeOrderAndValues(t *testing.T) {
+	m := newMemBackend()
+	ctx := context.Background()
+	m.put("/a/old", "0")
+	s := index.New(m.store())
+	s.BatchSize = 2 // several batches per CatchUp
+	if err := s.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ch, seq, cancel := s.Subscribe(16)
+	defer cancel()
+	if seq != s.Seq() || seq != 1 {
+		t.Fatalf("Subscribe seq = %d, want %d", seq, s.Seq())
+	}
+	m.put("/a/x", "1")
+	m.put("/b/y", "2")
+	m.put("/a/x", "3")
+	m.delete("/b/y")
+	m.put("/a/z", "4")
+	if err := s.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		op   vane.Op
+		name string
+	}{{vane.OpPut, "/a/x"}, {vane.OpPut, "/b/y"}, {vane.OpPut, "/a/x"}, {vane.OpDelete, "/b/y"}, {vane.OpPut, "/a/z"}}
+	for i, w := range want {
+		c, ok := recv(t, ch)
+		if !ok {
+			t.Fatalf("channel closed at change %d", i)
+		}
+		if c.Seq != seq+int64(i)+1 || c.Op != w.op || c.Name != w.name {
+			t.Fatalf("change %d = %d %s %s, want %d %s %s", i, c.Seq, c.Op, c.Name, seq+int64(i)+1, w.op, w.name)
+		}
+		// Sent after publishing: the index already reflects it.
+		if s.Seq() < c.Seq {
+			t.Fatalf("change %d received before the index reached it (index at %d)", c.Seq, s.Seq())
+		}
+	}
+	if p, err := s.Get(ctx, "/a/x"); err != nil || p.Value != "3" {
+		t.Fatalf("Get /a/x = %v, %v", p, err)
+	}
+	select {
+	case c := <-ch:
+		t.Fatalf("unexpected change %+v", c)
+	default:
+	}
+}
+
+func TestSubscribeSlowSubscriberDropped(t *testing.T) {
+	m := newMemBackend()
+	ctx := context.Background()
+	s := index.New(m.store())
+	if err := s.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	slow, _, cancelSlow := s.Subscribe(2)
+	defer cancelSlow()
+	fast, _, cancelFast := s.Subscribe(100)
+	defer cancelFast()
+
+	for i := range 5 {
+		m.put("/a/x", string(rune('a'+i)))
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.CatchUp(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("CatchUp blocked on a slow subscriber")
+	}
+	// The slow one got what fit, then its channel was closed.
+	n := 0
+	for {
+		if _, ok := recv(t, slow); !ok {
+			break
+		}
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("slow subscriber got %d changes before being dropped, want 2", n)
+	}
+	// The fast one got everything.
+	for i := range 5 {
+		if c, ok := recv(t, fast); !ok || c.Seq != int64(i+1) {
+			t.Fatalf("fast subscriber: change %d = %+v, %v", i, c, ok)
+		}
+	}
+	if got := s.Subscribers(); got != 1 {
+		t.Fatalf("Subscribers = %d, want 1", got)
+	}
+	cancelSlow() // no panic after a drop
+}
+
+func TestSubscribeCancel(t *testing.T) {
+	m := newMemBackend()
+	ctx := context.Background()
+	s := index.New(m.store())
+	if err := s.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ch, _, cancel := s.Subscribe(4)
+	if s.Subscribers() != 1 {
+		t.Fatalf("Subscribers = %d", s.Subscribers())
+	}
+	cancel()
+	cancel() // idempotent
+	if _, ok := recv(t, ch); ok {
+		t.Fatal("channel open after cancel")
+	}
+	if s.Subscribers() != 0 {
+		t.Fatalf("Subscribers = %d after cancel", s.Subscribers())
+	}
+	m.put("/a/x", "1")
+	if err := s.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A CatchUp that fails after applying a batch re-reads it next time: the
+// subscriber still gets each record once, and only once published.
+func TestSubscribeFailedCatchUpNoDuplicates(t *testing.T) {
+	m := newMemBackend()
+	ctx := context.Background()
+	st := m.store()
+	changes := st.ChangesFunc
+	var calls, failAt atomic.Int32
+	st.ChangesFunc = func(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error) {
+		if n := calls.Add(1); n == failAt.Load() {
+			return nil, errors.New("database down")
+		}
+		return changes(ctx, after, prefix, limit)
+	}
+	s := index.New(st)
+	s.BatchSize = 1
+	if err := s.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ch, _, cancel := s.Subscribe(16)
+	defer cancel()
+	m.put("/a/x", "1")
+	m.put("/a/y", "2")
+	calls.Store(0)
+	failAt.Store(2) // the first batch applies, the second read fails
+	if err := s.CatchUp(ctx); err == nil {
+		t.Fatal("CatchUp did not fail")
+	}
+	select {
+	case c := <-ch:
+		t.Fatalf("change %d sent before it was published", c.Seq)
+	default:
+	}
+	failAt.Store(0)
+	if err := s.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if c, ok := recv(t, ch); !ok || c.Seq != int64(i+1) {
+			t.Fatalf("change %d = %+v, %v", i, c, ok)
+		}
+	}
+	select {
+	case c := <-ch:
+		t.Fatalf("duplicate change %d", c.Seq)
+	default:
+	}
+}

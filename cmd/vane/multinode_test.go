@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -70,6 +72,32 @@ func TestMultiNode(t *testing.T) {
 		t.Logf("put on one node to read on another: p50 %v, max %v", lat[len(lat)/2], lat[len(lat)-1])
 		if lat[len(lat)-1] > 100*time.Millisecond {
 			t.Errorf("slowest propagation %v, want within 100ms (all: %v)", lat[len(lat)-1], lat)
+		}
+	})
+
+	t.Run("WatchOnAnotherNodeWithin100ms", func(t *testing.T) {
+		events := openWatch(t, nodes[2].url, "/mn/watched/")
+		var lat []time.Duration
+		for i := 0; i < 10; i++ {
+			value := fmt.Sprintf("w%d", i)
+			began := time.Now()
+			v, err := putOverwrite(context.Background(), client, nodes[0].url, "/mn/watched/x", value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, ok := nextChange(t, events, 5*time.Second)
+			if !ok {
+				t.Fatalf("watch on another node saw nothing within 5s of write %d", i)
+			}
+			if c.Name != "/mn/watched/x" || c.Version != v || c.Value != value {
+				t.Fatalf("watch event %+v, want /mn/watched/x version %d value %q", c, v, value)
+			}
+			lat = append(lat, time.Since(began))
+		}
+		slices.Sort(lat)
+		t.Logf("put on one node to watch event on another: p50 %v, max %v", lat[len(lat)/2], lat[len(lat)-1])
+		if lat[len(lat)-1] > 100*time.Millisecond {
+			t.Errorf("slowest watch propagation %v, want within 100ms (all: %v)", lat[len(lat)-1], lat)
 		}
 	})
 
@@ -142,6 +170,9 @@ func TestMultiNodeDatabaseRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitVersion(t, client, nodes[2].url, "/mn/prop", 1)
+	// A watcher on another node must see every write made after the
+	// database comes back, without a reset.
+	events := openWatch(t, nodes[2].url, "/mn/after-db-restart/")
 	pgctl := func(action string) {
 		t.Helper()
 		if out, err := exec.Command("sh", "-c", ctl+" "+action).CombinedOutput(); err != nil {
@@ -190,6 +221,14 @@ func TestMultiNodeDatabaseRestart(t *testing.T) {
 			t.Fatalf("/readyz after the database came back: status %d", code)
 		}
 	}
+	seen := map[string]bool{}
+	for len(seen) < 10 {
+		c, ok := nextChange(t, events, 10*time.Second)
+		if !ok {
+			t.Fatalf("the watcher saw %d of the 10 writes made after the database restart: %v", len(seen), seen)
+		}
+		seen[c.Name] = true
+	}
 }
 
 // statusOf sends one request and returns its status code.
@@ -220,5 +259,85 @@ func waitVersion(t *testing.T, client *http.Client, url, name string, want int64
 			t.Fatalf("%s serves %s at %+v (%v), want version %d", url, name, p, err, want)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// sseEvent is one server-sent event of /v1/watch.
+type sseEvent struct {
+	event string
+	id    string
+	data  watchChange
+}
+
+type watchChange struct {
+	Seq     int64  `json:"seq"`
+	Op      string `json:"op"`
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Value   string `json:"value"`
+}
+
+// openWatch opens GET /v1/watch on a node and returns its events, in order,
+// on a channel closed when the stream ends or the test does.
+func openWatch(t *testing.T, base, path string) <-chan sseEvent {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/watch?path="+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("watch: status %d", resp.StatusCode)
+	}
+	events := make(chan sseEvent, 1024)
+	go func() {
+		defer close(events)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.event != "" || ev.id != "" {
+					events <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "event:"):
+				ev.event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+			case strings.HasPrefix(line, "id:"):
+				ev.id = strings.TrimSpace(strings.TrimPrefix(line, "id:"))
+			case strings.HasPrefix(line, "data:"):
+				json.Unmarshal([]byte(strings.TrimSpace(strings.TrimPrefix(line, "data:"))), &ev.data)
+			}
+		}
+	}()
+	return events
+}
+
+// nextChange waits up to d for the next change event of a watch.
+func nextChange(t *testing.T, events <-chan sseEvent, d time.Duration) (watchChange, bool) {
+	t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("watch stream ended")
+			}
+			if ev.event == "reset" {
+				t.Fatal("watch stream was reset: the watcher would miss changes")
+			}
+			if ev.event == "change" || ev.event == "" && ev.id != "" {
+				return ev.data, true
+			}
+		case <-timeout:
+			return watchChange{}, false
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -21,10 +22,13 @@ func startNodes(t *testing.T) ([]*crashServer, func() *crashServer) {
 	t.Helper()
 	bin := vaneBinary(t)
 	store := postgresURL(t)
+	// Nodes share one keyring file, as a deployment must, so SecureString
+	// values and SSM paging tokens work on every node.
+	keys := filepath.Join(t.TempDir(), "keyring.json")
 	var mu sync.Mutex
 	var all []*crashServer
 	start := func() *crashServer {
-		n := startServeProcess(t, bin, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", store)
+		n := startServeProcess(t, bin, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", store, "--master-key-file", keys)
 		mu.Lock()
 		all = append(all, n)
 		mu.Unlock()
@@ -98,6 +102,46 @@ func TestMultiNode(t *testing.T) {
 		t.Logf("put on one node to watch event on another: p50 %v, max %v", lat[len(lat)/2], lat[len(lat)-1])
 		if lat[len(lat)-1] > 100*time.Millisecond {
 			t.Errorf("slowest watch propagation %v, want within 100ms (all: %v)", lat[len(lat)-1], lat)
+		}
+	})
+
+	t.Run("SSMAcrossNodes", func(t *testing.T) {
+		ssm := func(n *crashServer, op string, body map[string]any) map[string]any {
+			t.Helper()
+			b, _ := json.Marshal(body)
+			req, _ := http.NewRequest(http.MethodPost, n.url+"/", strings.NewReader(string(b)))
+			req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+			req.Header.Set("X-Amz-Target", "AmazonSSM."+op)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]any
+			json.NewDecoder(resp.Body).Decode(&out)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s on %s: status %d: %v", op, n.url, resp.StatusCode, out)
+			}
+			return out
+		}
+		ssm(nodes[0], "PutParameter", map[string]any{"Name": "/mn/ssm/secret", "Value": "s3cr3t", "Type": "SecureString"})
+		for i := 0; i < 3; i++ {
+			ssm(nodes[0], "PutParameter", map[string]any{"Name": fmt.Sprintf("/mn/ssm/p%d", i), "Value": "v", "Type": "String"})
+		}
+		waitVersion(t, client, nodes[2].url, "/mn/ssm/p2", 1)
+		got := ssm(nodes[2], "GetParameter", map[string]any{"Name": "/mn/ssm/secret", "WithDecryption": true})
+		if v := got["Parameter"].(map[string]any)["Value"]; v != "s3cr3t" {
+			t.Fatalf("SecureString put on one node reads %q with decryption on another", v)
+		}
+		// A paging token from one node continues the listing on another.
+		page := ssm(nodes[0], "GetParametersByPath", map[string]any{"Path": "/mn/ssm", "MaxResults": 2})
+		token, _ := page["NextToken"].(string)
+		if token == "" {
+			t.Fatalf("first page has no NextToken: %v", page)
+		}
+		rest := ssm(nodes[1], "GetParametersByPath", map[string]any{"Path": "/mn/ssm", "MaxResults": 2, "NextToken": token})
+		if n := len(rest["Parameters"].([]any)); n != 2 {
+			t.Fatalf("second page on another node has %d parameters, want 2: %v", n, rest)
 		}
 	})
 

@@ -11,6 +11,7 @@ import (
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/sqlite"
 	"github.com/vanehq/vane/sqlstore"
+	"github.com/vanehq/vane/storetest"
 )
 
 // MustOpen opens a SQLite store in a new file of tb's temporary directory.
@@ -87,13 +88,13 @@ func assertSameStore(t *testing.T, want, got vane.Store, sample int) {
 		t.Errorf("Snapshot sequence = %d, want %d", gotSeq, wantSeq)
 	}
 	assertEqual(t, "Snapshot", gotParams, wantParams)
-	assertEqual(t, "Changes", allChanges(t, got), allChanges(t, want))
+	assertEqual(t, "Changes", storetest.AllChanges(t, got), storetest.AllChanges(t, want))
 
 	for i, p := range wantParams {
 		if i%sample != 0 {
 			continue
 		}
-		wh, gh := history(t, want, p.Name), history(t, got, p.Name)
+		wh, gh := storetest.AllHistory(t, want, p.Name), storetest.AllHistory(t, got, p.Name)
 		assertEqual(t, "History "+p.Name, gh, wh)
 		wt, err := want.Tags(ctx, p.Name)
 		if err != nil {
@@ -146,39 +147,6 @@ func dump(v any) string {
 		return fmt.Sprintf("%+v", *v)
 	}
 	return fmt.Sprintf("%+v", v)
-}
-
-func allChanges(t *testing.T, s vane.ChangeLog) []vane.Change {
-	t.Helper()
-	var out []vane.Change
-	for after := int64(0); ; {
-		page, err := s.Changes(t.Context(), after, "", vane.MaxPageSize)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			return out
-		}
-		out = append(out, page...)
-		after = page[len(page)-1].Seq
-	}
-}
-
-func history(t *testing.T, s vane.ParameterStore, name string) []*vane.Parameter {
-	t.Helper()
-	var out []*vane.Parameter
-	in := &vane.HistoryInput{Name: name, Limit: vane.MaxPageSize}
-	for {
-		page, err := s.History(t.Context(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, page.Parameters...)
-		if page.NextToken == "" {
-			return out
-		}
-		in.NextToken = page.NextToken
-	}
 }
 
 func TestCopy(t *testing.T) {

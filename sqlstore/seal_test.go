@@ -19,6 +19,7 @@ import (
 	"github.com/vanehq/vane/keyring"
 	"github.com/vanehq/vane/postgres"
 	"github.com/vanehq/vane/sqlstore"
+	"github.com/vanehq/vane/storetest"
 )
 
 // Distinctive values to search for in database files.
@@ -270,7 +271,7 @@ func TestRewrapSealed(t *testing.T) {
 			mustPut(t, s, &vane.PutInput{Name: name, Value: fmt.Sprintf("secret-%d-2", i), Overwrite: true})
 			mustPut(t, s, &vane.PutInput{Name: fmt.Sprintf("/rw/s%03d", i), Value: "plain", Type: vane.TypeString})
 		}
-		changesBefore := allChanges(t, s)
+		changesBefore := storetest.AllChanges(t, s)
 		old := kr.Primary()
 		mk, err := kr.Rotate()
 		if err != nil {
@@ -324,7 +325,7 @@ func TestRewrapSealed(t *testing.T) {
 			}
 		}
 		// No change records beyond the writer's puts.
-		if got := len(allChanges(t, s)); got != len(changesBefore)+writes {
+		if got := len(storetest.AllChanges(t, s)); got != len(changesBefore)+writes {
 			t.Fatalf("%d change records, want %d + %d writes", got, len(changesBefore), writes)
 		}
 		if n, err := s.RewrapSealed(ctx, kr.Rewrap); err != nil || n != 0 {
@@ -358,7 +359,7 @@ func TestSealPlaintext(t *testing.T) {
 		mustPut(t, s, &vane.PutInput{Name: "/old/a", Value: secretValue2, Overwrite: true})
 		mustPut(t, s, &vane.PutInput{Name: "/old/b", Value: secretValue, Type: vane.TypeSecureString, KeyID: "alias/legacy"})
 		mustPut(t, s, &vane.PutInput{Name: "/old/s", Value: visibleValue, Type: vane.TypeString})
-		changes := len(allChanges(t, s))
+		changes := len(storetest.AllChanges(t, s))
 
 		s.Cipher = kr
 		n, err := s.SealPlaintext(ctx, kr, keyring.IsSealed)
@@ -388,7 +389,7 @@ func TestSealPlaintext(t *testing.T) {
 		if p, _ := s.Get(ctx, "/old/s"); p.Value != visibleValue {
 			t.Fatalf("a String was sealed: %q", p.Value)
 		}
-		if got := len(allChanges(t, s)); got != changes {
+		if got := len(storetest.AllChanges(t, s)); got != changes {
 			t.Fatalf("%d change records, want %d", got, changes)
 		}
 	})

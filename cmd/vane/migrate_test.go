@@ -19,6 +19,7 @@ import (
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/postgres"
 	"github.com/vanehq/vane/sqlite"
+	"github.com/vanehq/vane/storetest"
 )
 
 func TestParseStoreURL(t *testing.T) {
@@ -181,7 +182,7 @@ func assertMigratedStore(t *testing.T, want, got vane.Store, sample int) {
 			t.Fatalf("Snapshot[%d] = %+v, want %+v", i, *gotParams[i], *wantParams[i])
 		}
 	}
-	wantChanges, gotChanges := allMigratedChanges(t, want), allMigratedChanges(t, got)
+	wantChanges, gotChanges := storetest.AllChanges(t, want), storetest.AllChanges(t, got)
 	if len(gotChanges) != len(wantChanges) {
 		t.Fatalf("%d changes, want %d", len(gotChanges), len(wantChanges))
 	}
@@ -197,7 +198,7 @@ func assertMigratedStore(t *testing.T, want, got vane.Store, sample int) {
 			continue
 		}
 		checked++
-		wh, gh := migratedHistory(t, want, p.Name), migratedHistory(t, got, p.Name)
+		wh, gh := storetest.AllHistory(t, want, p.Name), storetest.AllHistory(t, got, p.Name)
 		if !reflect.DeepEqual(gh, wh) {
 			t.Errorf("History %s differs:\n got %s\nwant %s", p.Name, dumpMigratedParams(gh), dumpMigratedParams(wh))
 		}
@@ -230,39 +231,6 @@ func dumpMigratedParams(ps []*vane.Parameter) string {
 		fmt.Fprintf(&b, "%+v\n", *p)
 	}
 	return b.String()
-}
-
-func allMigratedChanges(t *testing.T, s vane.ChangeLog) []vane.Change {
-	t.Helper()
-	var out []vane.Change
-	for after := int64(0); ; {
-		page, err := s.Changes(t.Context(), after, "", vane.MaxPageSize)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			return out
-		}
-		out = append(out, page...)
-		after = page[len(page)-1].Seq
-	}
-}
-
-func migratedHistory(t *testing.T, s vane.ParameterStore, name string) []*vane.Parameter {
-	t.Helper()
-	var out []*vane.Parameter
-	in := &vane.HistoryInput{Name: name, Limit: vane.MaxPageSize}
-	for {
-		page, err := s.History(t.Context(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, page.Parameters...)
-		if page.NextToken == "" {
-			return out
-		}
-		in.NextToken = page.NextToken
-	}
 }
 
 // assertMigrateOutput checks the output of a successful vane migrate.

@@ -347,9 +347,10 @@ func (w *responseWriter) WriteHeader(code int) {
 	if w.status != 0 {
 		return
 	}
-	if w.r.Pattern == "" || (code >= 300 && code < 400) {
+	if w.r.Pattern == "" || (code >= 300 && code < 400 && code != http.StatusNotModified) {
 		// None of our handlers redirects, so a redirect is the mux
 		// adding a trailing slash to a subtree root such as /v1/tags.
+		// (304 Not Modified is not a redirect: handlers send it.)
 		w.intercept(code)
 		return
 	}

@@ -178,7 +178,7 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", tag)
 	h.Set("Cache-Control", "no-cache")
 	if noneMatch(r.Header.Values("If-None-Match"), tag) {
-		writeNotModified(w)
+		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	out := snapshotResponse{Sequence: seq, Parameters: make([]*parameterJSON, 0, len(ps))}
@@ -188,17 +188,6 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, &out)
-}
-
-// writeNotModified answers 304. The middleware's writer takes any 3xx for
-// a redirect of ServeMux's own, so the status goes past it (and is still
-// recorded for the access log and metrics).
-func writeNotModified(w http.ResponseWriter) {
-	if rw, ok := w.(*responseWriter); ok && rw.status == 0 {
-		rw.status = http.StatusNotModified
-		w = rw.ResponseWriter
-	}
-	w.WriteHeader(http.StatusNotModified)
 }
 
 // WatchEvent is the data of an "event: change" of GET /v1/watch. Value is

@@ -18,6 +18,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"   // no valid credential
 	EFORBIDDEN    = "forbidden"      // the credential may not do this
 	EUNAVAILABLE  = "unavailable"    // a dependency is down; retry later
+	EGONE         = "gone"           // the requested history is no longer kept
 )
 
 // Details name the precise failure with the names AWS SSM uses, so the SSM

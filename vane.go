@@ -258,18 +258,37 @@ type ParameterStore interface {
 	Tags(ctx context.Context, name string) ([]Tag, error)
 }
 
-// ChangeLog reads the change log.
+// ChangeLog reads the change log and bounds how much of it is kept.
 type ChangeLog interface {
 	// Changes returns up to limit changes with a sequence greater than
 	// after, in sequence order, whose names begin with prefix (a plain
 	// string prefix: end it with "/" to select a path; "" or "/" select
-	// all). Errors: EINVALID.
+	// all). Errors: EINVALID; EGONE when after is below the compaction
+	// floor (see Compact), since changes after it may have been removed:
+	// the caller must start over from a Snapshot.
 	Changes(ctx context.Context, after int64, prefix string, limit int) ([]Change, error)
 
 	// Snapshot returns the latest version of every parameter (with labels)
 	// and the change-log sequence the result reflects, read in one
-	// transaction.
+	// transaction. Compaction never affects it.
 	Snapshot(ctx context.Context) ([]*Parameter, int64, error)
+
+	// Compact removes the change-log records whose time is before before,
+	// except the newest record, which is always kept, and returns how many
+	// it removed. In the same transaction it records the compaction floor:
+	// the highest sequence removed so far, which never decreases (a later
+	// call with an older time removes nothing and keeps the floor). From
+	// then on Changes with an after below the floor fails with EGONE;
+	// after at or above the floor works as before. Parameters, their
+	// versions and History are not affected. It has no error code of its
+	// own; a backend that can't be reached fails with EUNAVAILABLE.
+	Compact(ctx context.Context, before time.Time) (removed int64, err error)
+}
+
+// CompactedError is the EGONE error of Changes for an after below the
+// compaction floor: the changes up to floor are no longer kept.
+func CompactedError(floor int64) error {
+	return Errorf(EGONE, "changes up to sequence %d are no longer kept (compacted); reload a snapshot", floor)
 }
 
 // Store is what a storage backend provides.

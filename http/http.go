@@ -37,6 +37,7 @@ var errorStatus = map[string]int{
 	vane.ELIMIT:        http.StatusUnprocessableEntity,
 	vane.EINTERNAL:     http.StatusInternalServerError,
 	vane.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	vane.EGONE:         http.StatusGone,
 }
 
 // ErrorStatus returns the HTTP status of a vane error code.

@@ -72,6 +72,9 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds a call of Ready.
 	ReadyTimeout time.Duration
+	// Now returns the current time (POST /v1/compact counts older_than
+	// back from it); nil means time.Now.
+	Now func() time.Time
 
 	handlerOnce sync.Once
 	handler     http.Handler
@@ -97,6 +100,7 @@ func NewServer() *Server {
 		Account:         vane.DefaultAccount,
 		ShutdownTimeout: DefaultShutdownTimeout,
 		ReadyTimeout:    DefaultReadyTimeout,
+		Now:             time.Now,
 	}
 }
 
@@ -199,6 +203,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerMetadataRoutes(mux)
 		s.registerChangeRoutes(mux)
 		s.registerWatchRoutes(mux)
+		s.registerCompactRoutes(mux)
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)
@@ -216,6 +221,13 @@ func (s *Server) Handler() http.Handler {
 		s.handler = &middleware{s: s, mux: mux}
 	})
 	return s.handler
+}
+
+func (s *Server) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
 }
 
 func (s *Server) logger() *slog.Logger {

@@ -226,6 +226,9 @@ var ssmErrors = map[ssmErrorKey]ssmErrorRow{
 
 	{vane.EUNAVAILABLE, ""}: {ssmInternalServerError, http.StatusServiceUnavailable},
 	{vane.EINTERNAL, ""}:    {ssmInternalServerError, http.StatusInternalServerError},
+	// No SSM operation reads the change log, so none can meet a compacted
+	// one; if one ever did, it would be the server's failure.
+	{vane.EGONE, ""}: {ssmInternalServerError, http.StatusInternalServerError},
 }
 
 // ssmErrorFor returns the SSM error name and status of a vane error.

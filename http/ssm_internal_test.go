@@ -79,7 +79,7 @@ func TestSSMErrorsCoverDetails(t *testing.T) {
 			}
 		}
 	}
-	for _, code := range []string{vane.ECONFLICT, vane.EINTERNAL, vane.EINVALID, vane.ENOTFOUND, vane.ETOOLARGE, vane.ELIMIT, vane.EUNAUTHORIZED, vane.EFORBIDDEN, vane.EUNAVAILABLE} {
+	for _, code := range []string{vane.ECONFLICT, vane.EINTERNAL, vane.EINVALID, vane.ENOTFOUND, vane.ETOOLARGE, vane.ELIMIT, vane.EUNAUTHORIZED, vane.EFORBIDDEN, vane.EUNAVAILABLE, vane.EGONE} {
 		if _, ok := ssmErrors[ssmErrorKey{code, ""}]; !ok {
 			t.Errorf("no default row for code %s", code)
 		}

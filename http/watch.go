@@ -50,7 +50,7 @@ func (s *Server) watchOptions() WatchOptions {
 // changes applied after seq, in order, closed when the subscriber falls
 // more than buf changes behind or cancel is called.
 type Subscriber interface {
-	Subscribe(buf int) (ch <-chan vane.Change, seq int64, cancel func())
+	Subscribe(buf int) (ch <-chan *vane.Change, seq int64, cancel func())
 }
 
 // registerWatchRoutes adds the snapshot and watch routes.
@@ -130,12 +130,17 @@ func underAny(name string, paths []string) bool {
 }
 
 // snapshotETag is the strong entity tag of a snapshot: the sequence and a
-// hash of the paths it covers.
-func snapshotETag(seq int64, paths []string) string {
+// hash of the paths it covers and of whether SecureString values are
+// opened, since the two forms are different entities.
+func snapshotETag(seq int64, paths []string, decrypted bool) string {
 	h := fnv.New64a()
 	for _, p := range paths {
 		h.Write([]byte(p))
 		h.Write([]byte{0})
+	}
+	if decrypted {
+		// No path holds this byte, so no set of paths hashes alike.
+		h.Write([]byte{1})
 	}
 	return fmt.Sprintf(`"%d-%016x"`, seq, h.Sum64())
 }
@@ -154,11 +159,12 @@ func noneMatch(values []string, etag string) bool {
 	return false
 }
 
-// handleSnapshot serves GET /v1/snapshot?path=...: the latest version of
-// every parameter under the paths (recursively) and the change-log
-// sequence they reflect, as one consistent read.
+// handleSnapshot serves GET /v1/snapshot?path=...&with_decryption=true:
+// the latest version of every parameter under the paths (recursively) and
+// the change-log sequence they reflect, as one consistent read, with
+// SecureString values opened when with_decryption is true.
 func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "path")
+	q, err := parseQuery(r, "path", "with_decryption")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -168,31 +174,54 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	decrypt, err := q.boolean("with_decryption")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	ps, seq, err := s.Store.Snapshot(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	tag := snapshotETag(seq, paths)
+	tag := snapshotETag(seq, paths, decrypt)
 	h := w.Header()
 	h.Set("ETag", tag)
-	h.Set("Cache-Control", "no-cache")
+	if decrypt {
+		// Plaintext secrets: the client may keep them and revalidate, a
+		// shared cache (CDN, reverse proxy) must not.
+		h.Set("Cache-Control", "private, no-cache")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
 	if noneMatch(r.Header.Values("If-None-Match"), tag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	out := snapshotResponse{Sequence: seq, Parameters: make([]*parameterJSON, 0, len(ps))}
+	under := make([]*vane.Parameter, 0, len(ps))
 	for _, p := range ps {
 		if underAny(p.Name, paths) {
-			out.Parameters = append(out.Parameters, newParameterJSON(p))
+			under = append(under, p)
 		}
+	}
+	if under, err = s.decrypted(r.Context(), q, under...); err != nil {
+		// The headers set above don't belong to an error.
+		h.Del("ETag")
+		h.Del("Cache-Control")
+		s.writeError(w, r, err)
+		return
+	}
+	out := snapshotResponse{Sequence: seq, Parameters: make([]*parameterJSON, 0, len(under))}
+	for _, p := range under {
+		out.Parameters = append(out.Parameters, newParameterJSON(p))
 	}
 	writeJSON(w, http.StatusOK, &out)
 }
 
 // WatchEvent is the data of an "event: change" of GET /v1/watch. Value is
-// the latest value of the parameter when the event is sent; it is omitted
-// for SecureString parameters, deletes and tag changes.
+// the value of the version a put created (for label changes, the latest
+// value); it is omitted for SecureString parameters, deletes, tag changes
+// and versions no longer kept.
 type WatchEvent struct {
 	Seq     int64   `json:"seq"`
 	Op      string  `json:"op"`
@@ -203,7 +232,9 @@ type WatchEvent struct {
 }
 
 // WatchReset is the data of an "event: reset": the watcher fell behind at
-// Seq, the last change sent, and must start over from a snapshot.
+// Seq, the last change handled (sent, or the since it asked for), or the
+// change log no longer holds the changes after Seq (it was compacted); it
+// must start over from a snapshot.
 type WatchReset struct {
 	Seq int64 `json:"seq"`
 }
@@ -211,7 +242,9 @@ type WatchReset struct {
 // handleWatch serves GET /v1/watch?path=...&since=SEQ as Server-Sent
 // Events: the changes after since (or the Last-Event-ID header, which wins;
 // without either, from now on) under the paths, each once and in order,
-// then live changes as the index applies them.
+// then live changes as the index applies them. A since older than the
+// change log still keeps, or a watcher that falls behind, gets "event:
+// reset" and the stream ends.
 func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, opts WatchOptions, hub *shutdownHub) {
 	q, err := parseQuery(r, "path", "since")
 	if err != nil {
@@ -287,6 +320,13 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, opts WatchO
 	const batch = vane.MaxPageSize
 	for cursor < start {
 		cs, err := s.Store.Changes(ctx, cursor, prefix, batch)
+		if vane.ErrorCode(err) == vane.EGONE {
+			// The log no longer holds the changes after cursor: as for a
+			// watcher that fell behind, the client starts over from a
+			// snapshot.
+			sendReset(w, rc, cursor)
+			return
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				s.Logger.LogAttrs(ctx, slog.LevelError, "watch: replay the change log",
@@ -323,22 +363,30 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, opts WatchO
 			}
 		case c, ok := <-ch:
 			if !ok {
-				// Dropped for falling behind (or canceled, which only
-				// happens once this handler returns).
-				b, _ := json.Marshal(WatchReset{Seq: cursor})
-				fmt.Fprintf(w, "event: reset\ndata: %s\n\n", b)
-				rc.Flush()
+				// Dropped for falling behind, or because the index
+				// reloaded after the log was compacted past it (or
+				// canceled, which only happens once this handler
+				// returns).
+				sendReset(w, rc, cursor)
 				return
 			}
 			if c.Seq <= cursor {
 				continue
 			}
-			if underAny(c.Name, paths) && !send(c) {
+			if underAny(c.Name, paths) && !send(*c) {
 				return
 			}
 			cursor = c.Seq
 		}
 	}
+}
+
+// sendReset sends "event: reset" for a watcher whose last handled change is
+// cursor; the stream ends after it.
+func sendReset(w io.Writer, rc *http.ResponseController, cursor int64) {
+	b, _ := json.Marshal(WatchReset{Seq: cursor})
+	fmt.Fprintf(w, "event: reset\ndata: %s\n\n", b)
+	rc.Flush()
 }
 
 // watchEvent returns the event data of a change, with the latest value of
@@ -353,8 +401,14 @@ func (s *Server) watchEvent(ctx context.Context, c vane.Change) *WatchEvent {
 		return ev
 	}
 	p, err := s.Store.Get(ctx, c.Name)
+	if err == nil && c.Op == vane.OpPut && p.Version != c.Version {
+		// A newer version exists already: read the one this event is
+		// about, so that each event's value is its version's. This
+		// goes to the backing store, but only for watchers that lag.
+		p, err = s.Store.Get(ctx, c.Name+":"+strconv.FormatInt(c.Version, 10))
+	}
 	if err != nil {
-		return ev // deleted since, or unreadable: no value
+		return ev // deleted since (or the version aged out): no value
 	}
 	if ev.Type == "" {
 		ev.Type = string(p.Type)

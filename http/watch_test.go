@@ -361,3 +361,14 @@ func TestWatchNeedsIndex(t *testing.T) {
 	s := MustOpen(t)
 	s.Do(t, "GET", "/v1/watch", "").WantError(t, 503, vane.EUNAVAILABLE, "")
 }
+
+func TestWatchReplayCarriesEachVersionsValue(t *testing.T) {
+	s := mustOpenWatch(t, vanehttp.WatchOptions{})
+	s1 := s.put(t, "/a/x", "one")
+	s2 := s.put(t, "/a/x", "two")
+	s3 := s.put(t, "/a/x", "three")
+	w := openWatch(t, s, "?path=/a/&since=0")
+	w.wantChange(t, s1, "put", "/a/x", "one")
+	w.wantChange(t, s2, "put", "/a/x", "two")
+	w.wantChange(t, s3, "put", "/a/x", "three")
+}

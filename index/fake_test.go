@@ -27,6 +27,7 @@ type fakeStore struct {
 	TagsFunc       func(ctx context.Context, name string) ([]vane.Tag, error)
 	ChangesFunc    func(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error)
 	SnapshotFunc   func(ctx context.Context) ([]*vane.Parameter, int64, error)
+	CompactFunc    func(ctx context.Context, before time.Time) (int64, error)
 	CloseFunc      func() error
 }
 
@@ -125,6 +126,13 @@ func (f *fakeStore) Snapshot(ctx context.Context) ([]*vane.Parameter, int64, err
 		return nil, 0, unset("Snapshot")
 	}
 	return f.SnapshotFunc(ctx)
+}
+
+func (f *fakeStore) Compact(ctx context.Context, before time.Time) (int64, error) {
+	if f.CompactFunc == nil {
+		return 0, unset("Compact")
+	}
+	return f.CompactFunc(ctx, before)
 }
 
 func (f *fakeStore) Close() error {

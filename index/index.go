@@ -89,6 +89,14 @@
 // retry); the failure goes to Logger and the index lags until the next
 // successful CatchUp. Other writers' changes (another node sharing the
 // database) are applied when something calls CatchUp.
+//
+// # Compaction
+//
+// Compact is delegated. An index whose sequence falls below the wrapped
+// store's compaction floor (a node down for longer than the change log's
+// retention) can't catch up record by record: CatchUp then reloads the
+// whole snapshot and drops every subscriber, which start over as a
+// subscriber that fell behind does.
 package index
 
 import (
@@ -98,6 +106,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tidwall/btree"
 	"github.com/vanehq/vane"
@@ -179,6 +188,13 @@ func (s *Store) Open(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.load(ctx)
+}
+
+// load replaces the writer's structures with the wrapped store's snapshot
+// and publishes them; s.mu is held. If the snapshot can't be read, nothing
+// changes.
+func (s *Store) load(ctx context.Context) error {
 	ps, seq, err := s.under.Snapshot(ctx)
 	if err != nil {
 		return fmt.Errorf("index: load snapshot: %w", err)
@@ -220,6 +236,14 @@ func (s *Store) publish(seq int64) {
 // are serialized, and a call that finds no new record returns after one
 // read of the change log. On error nothing is published and the sequence
 // does not move; the next call applies the same records again.
+//
+// When the wrapped store no longer keeps the records after the index's
+// sequence (Changes fails with EGONE: the change log was compacted past
+// it, as happens to a node that was down for longer than the other nodes'
+// retention), the index reloads everything from the wrapped store's
+// Snapshot instead, publishes it, and drops every subscriber (closes its
+// channel, as for a subscriber that fell behind): the changes they missed
+// can no longer be sent, so they must start over from a snapshot.
 func (s *Store) CatchUp(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -231,6 +255,9 @@ func (s *Store) CatchUp(ctx context.Context) error {
 	caughtUp := false
 	for {
 		cs, err := s.under.Changes(ctx, seq, "", s.BatchSize)
+		if vane.ErrorCode(err) == vane.EGONE {
+			return s.reload(ctx, seq, err)
+		}
 		if err != nil {
 			return fmt.Errorf("index: read changes after %d: %w", seq, err)
 		}
@@ -257,6 +284,20 @@ func (s *Store) CatchUp(ctx context.Context) error {
 		s.publish(seq)
 		s.watch.broadcast()
 	}
+	return nil
+}
+
+// reload is CatchUp's answer to a change log compacted past seq: it loads
+// the wrapped store's snapshot, publishes it and then drops every
+// subscriber, so that a subscriber reloading on the close finds the new
+// state. s.mu is held.
+func (s *Store) reload(ctx context.Context, seq int64, gone error) error {
+	if err := s.load(ctx); err != nil {
+		return fmt.Errorf("index: reload after the change log was compacted past sequence %d: %w", seq, err)
+	}
+	dropped := s.watch.dropAll()
+	s.Logger.WarnContext(ctx, "index: the change log no longer holds the changes after the index's sequence; reloaded the snapshot",
+		"from_sequence", seq, "to_sequence", s.Seq(), "dropped_subscribers", dropped, "err", gone)
 	return nil
 }
 
@@ -531,6 +572,12 @@ func (s *Store) Tags(ctx context.Context, name string) ([]vane.Tag, error) {
 // Changes implements vane.ChangeLog by delegating.
 func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error) {
 	return s.under.Changes(ctx, after, prefix, limit)
+}
+
+// Compact implements vane.ChangeLog by delegating. The index holds no
+// change-log records, so it has nothing of its own to remove.
+func (s *Store) Compact(ctx context.Context, before time.Time) (int64, error) {
+	return s.under.Compact(ctx, before)
 }
 
 // Close closes the wrapped store. The index keeps answering from memory

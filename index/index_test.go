@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/index"
@@ -676,6 +677,10 @@ func TestDelegates(t *testing.T) {
 			calls = append(calls, "RemoveTags")
 			return nil
 		},
+		CompactFunc: func(_ context.Context, before time.Time) (int64, error) {
+			calls = append(calls, "Compact("+before.UTC().Format(time.RFC3339)+")")
+			return 3, nil
+		},
 		CloseFunc: func() error {
 			calls = append(calls, "Close")
 			return errors.New("close failed")
@@ -697,10 +702,13 @@ func TestDelegates(t *testing.T) {
 	if err := s.RemoveTags(ctx, &vane.TagInput{Name: "/x", Keys: []string{"k"}}); err != nil {
 		t.Error(err)
 	}
+	if n, err := s.Compact(ctx, time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)); n != 3 || err != nil {
+		t.Errorf("Compact = %d, %v; want the wrapped store's 3", n, err)
+	}
 	if err := s.Close(); err == nil || err.Error() != "close failed" {
 		t.Errorf("Close: %v, want the wrapped store's error", err)
 	}
-	want := []string{"Describe", "History", "Tags", "Changes(7,/a/,9)", "RemoveTags", fmt.Sprintf("Changes(0,,%d)", index.DefaultBatchSize), "Close"}
+	want := []string{"Describe", "History", "Tags", "Changes(7,/a/,9)", "RemoveTags", fmt.Sprintf("Changes(0,,%d)", index.DefaultBatchSize), "Compact(2030-01-02T03:04:05Z)", "Close"}
 	if !slices.Equal(calls, want) {
 		t.Errorf("calls %q, want %q", calls, want)
 	}

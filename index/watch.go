@@ -25,7 +25,9 @@ type watchers struct {
 }
 
 type subscriber struct {
-	ch     chan vane.Change
+	// ch holds pointers, shared by all subscribers, so that an idle
+	// subscriber's buffer costs 8 bytes a slot, not a whole Change.
+	ch     chan *vane.Change
 	closed bool // under watchers.mu
 }
 
@@ -35,17 +37,18 @@ type subscriber struct {
 // the state reflecting it is published, so a Get made on receipt sees it
 // (or something newer).
 //
-// buf bounds how many records may wait unread; when a record finds the
+// The records are shared by every subscriber: read them, never modify
+// them. buf bounds how many records may wait unread; when a record finds the
 // buffer full, the subscriber is dropped instead: ch is closed without
 // that record, and the subscriber must start over (from a snapshot, or
 // from the change log after the last record it handled). ch is also closed
 // by cancel, which the caller must call when done; it is idempotent.
 // Subscribe waits for a CatchUp in progress to finish.
-func (s *Store) Subscribe(buf int) (ch <-chan vane.Change, seq int64, cancel func()) {
+func (s *Store) Subscribe(buf int) (ch <-chan *vane.Change, seq int64, cancel func()) {
 	if buf < 1 {
 		buf = 1
 	}
-	sub := &subscriber{ch: make(chan vane.Change, buf)}
+	sub := &subscriber{ch: make(chan *vane.Change, buf)}
 	// Holding the writer's lock, no CatchUp is between reading the log
 	// and broadcasting it: every record after seq is still to be sent.
 	s.mu.Lock()
@@ -89,6 +92,20 @@ func (w *watchers) drop(sub *subscriber) {
 	w.n.Store(int32(len(w.subs)))
 }
 
+// dropAll drops every subscriber and forgets the records staged for them,
+// returning how many it dropped. It is called with Store.mu held.
+func (w *watchers) dropAll() int {
+	w.mu.Lock()
+	n := len(w.subs)
+	for sub := range w.subs {
+		w.drop(sub)
+	}
+	w.mu.Unlock()
+	clear(w.pending)
+	w.pending = w.pending[:0]
+	return n
+}
+
 // stage keeps a batch CatchUp applied for the next broadcast. Records
 // already staged (a CatchUp that failed after applying them re-reads them)
 // are skipped. It is called with Store.mu held.
@@ -112,11 +129,15 @@ func (w *watchers) broadcast() {
 	if len(w.pending) == 0 {
 		return
 	}
+	// The batch is handed out by pointer, so the next one needs a new
+	// slice.
+	batch := w.pending
+	w.pending = nil
 	w.mu.Lock()
 	for sub := range w.subs {
-		for _, c := range w.pending {
+		for i := range batch {
 			select {
-			case sub.ch <- c:
+			case sub.ch <- &batch[i]:
 				continue
 			default:
 			}
@@ -125,6 +146,4 @@ func (w *watchers) broadcast() {
 		}
 	}
 	w.mu.Unlock()
-	clear(w.pending)
-	w.pending = w.pending[:0]
 }

@@ -12,11 +12,14 @@ import (
 )
 
 // recv reads one change or fails after a deadline.
-func recv(t *testing.T, ch <-chan vane.Change) (vane.Change, bool) {
+func recv(t *testing.T, ch <-chan *vane.Change) (vane.Change, bool) {
 	t.Helper()
 	select {
 	case c, ok := <-ch:
-		return c, ok
+		if !ok {
+			return vane.Change{}, false
+		}
+		return *c, true
 	case <-time.After(5 * time.Second):
 		t.Fatal("no change received within 5s")
 		return vane.Change{}, false

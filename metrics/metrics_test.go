@@ -16,8 +16,13 @@ import (
 // unset one panics through the nil embedded interface.
 type fakeStore struct {
 	vane.Store
-	GetFn func(ctx context.Context, selector string) (*vane.Parameter, error)
-	PutFn func(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error)
+	GetFn     func(ctx context.Context, selector string) (*vane.Parameter, error)
+	PutFn     func(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error)
+	CompactFn func(ctx context.Context, before time.Time) (int64, error)
+}
+
+func (s *fakeStore) Compact(ctx context.Context, before time.Time) (int64, error) {
+	return s.CompactFn(ctx, before)
 }
 
 func (s *fakeStore) Get(ctx context.Context, selector string) (*vane.Parameter, error) {
@@ -74,6 +79,7 @@ func TestStore(t *testing.T) {
 		PutFn: func(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error) {
 			return nil, errors.New("disk on fire")
 		},
+		CompactFn: func(ctx context.Context, before time.Time) (int64, error) { return 7, nil },
 	})
 	ctx := context.Background()
 	for range 3 {
@@ -87,6 +93,9 @@ func TestStore(t *testing.T) {
 	if _, err := s.Put(ctx, &vane.PutInput{Name: "x"}); err == nil {
 		t.Fatal("Put: want the wrapped store's error")
 	}
+	if n, err := s.Compact(ctx, time.Now()); n != 7 || err != nil {
+		t.Fatalf("Compact = %d, %v; want the wrapped store's 7", n, err)
+	}
 
 	mf := gather(t, reg)["vane_store_operation_duration_seconds"]
 	for _, c := range []struct {
@@ -96,6 +105,7 @@ func TestStore(t *testing.T) {
 		{"get", "ok", 3},
 		{"get", vane.ENOTFOUND, 1},
 		{"put", vane.EINTERNAL, 1},
+		{"compact", "ok", 1},
 		{"delete", "ok", 0},
 	} {
 		got := find(mf, map[string]string{"op": c.op, "result": c.result})

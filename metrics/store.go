@@ -28,6 +28,7 @@ const (
 	opTags
 	opChanges
 	opSnapshot
+	opCompact
 	opClose
 	numOps
 )
@@ -46,6 +47,7 @@ var opNames = [numOps]string{
 	opTags:       "tags",
 	opChanges:    "changes",
 	opSnapshot:   "snapshot",
+	opCompact:    "compact",
 	opClose:      "close",
 }
 
@@ -169,6 +171,13 @@ func (s *store) Snapshot(ctx context.Context) ([]*vane.Parameter, int64, error) 
 	ps, seq, err := s.next.Snapshot(ctx)
 	s.observe(opSnapshot, start, err)
 	return ps, seq, err
+}
+
+func (s *store) Compact(ctx context.Context, before time.Time) (int64, error) {
+	start := time.Now()
+	n, err := s.next.Compact(ctx, before)
+	s.observe(opCompact, start, err)
+	return n, err
 }
 
 func (s *store) Close() error {

@@ -29,6 +29,10 @@ type CopyStats struct {
 	// MaxSeq is the highest change-log sequence copied; the destination's
 	// next change gets MaxSeq+1.
 	MaxSeq int64
+	// Floor is the compaction floor copied: the source no longer kept the
+	// changes up to this sequence, and the destination reports them gone
+	// likewise (0: nothing was compacted).
+	Floor int64
 }
 
 // Total is the number of rows copied, all tables together.
@@ -240,7 +244,9 @@ func (s *tableSum) add(rows [][]any) {
 // leaves dst partly filled, and it must be emptied before copying again.
 //
 // Afterwards dst's change sequence continues after the highest sequence
-// copied. On SQLite, inserting explicit values into the AUTOINCREMENT seq
+// copied, and dst has src's compaction floor, so that a reader asking dst
+// for changes src had already compacted away is told they are gone rather
+// than handed a log with a hole. On SQLite, inserting explicit values into the AUTOINCREMENT seq
 // column already advances it. Any other destination is taken to be
 // PostgreSQL, which Copy recognises by its Dialect.Rebind being set (SQLite
 // keeps "?" placeholders), and its changes.seq to be a serial column whose
@@ -248,8 +254,9 @@ func (s *tableSum) add(rows [][]any) {
 //
 // Finally Copy verifies the copy: per table, the count, max and sum of an
 // integer column computed by each database, and an order-independent digest
-// of every row read from dst, must match those of the src snapshot. It
-// returns an error naming each table that differs.
+// of every row read from dst, must match those of the src snapshot, and so
+// must the compaction floor. It returns an error naming each table that
+// differs.
 func Copy(ctx context.Context, dst, src *Store, progress func(done, total int64)) (*CopyStats, error) {
 	if err := checkEmpty(ctx, dst); err != nil {
 		return nil, err
@@ -264,7 +271,10 @@ func Copy(ctx context.Context, dst, src *Store, progress func(done, total int64)
 	if err := setSequence(ctx, dst, stats.MaxSeq); err != nil {
 		return nil, fmt.Errorf("sqlstore: copy: set the change sequence: %w", err)
 	}
-	if err := verifyCopy(ctx, dst, want); err != nil {
+	if err := setFloor(ctx, dst, stats.Floor); err != nil {
+		return nil, fmt.Errorf("sqlstore: copy: set the compaction floor: %w", err)
+	}
+	if err := verifyCopy(ctx, dst, want, stats.Floor); err != nil {
 		return nil, err
 	}
 	return stats, nil
@@ -297,6 +307,9 @@ func copyRows(ctx context.Context, dst, src *Store, progress func(done, total in
 	}
 	defer tx.Rollback()
 
+	if err := tx.queryRow(ctx, `SELECT seq FROM change_floor WHERE id = 1`).Scan(&stats.Floor); err != nil {
+		return stats, nil, fmt.Errorf("sqlstore: copy: source: read the compaction floor: %w", tx.s.translate(err))
+	}
 	sums := map[string]tableSum{}
 	var total int64
 	for _, t := range copyTables() {
@@ -379,14 +392,38 @@ func setSequence(ctx context.Context, dst *Store, maxSeq int64) error {
 	return tx.commit()
 }
 
-// verifyCopy compares dst with the sums of the src snapshot.
-func verifyCopy(ctx context.Context, dst *Store, want map[string]tableSum) error {
+// setFloor gives dst the compaction floor of the source.
+func setFloor(ctx context.Context, dst *Store, floor int64) error {
+	if floor == 0 {
+		return nil
+	}
+	tx, err := dst.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.exec(ctx, `UPDATE change_floor SET seq = ? WHERE id = 1`, floor); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+// verifyCopy compares dst with the sums and the compaction floor of the
+// src snapshot.
+func verifyCopy(ctx context.Context, dst *Store, want map[string]tableSum, wantFloor int64) error {
 	tx, err := dst.beginRead(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: copy: verify: %w", err)
 	}
 	defer tx.Rollback()
 	var problems []string
+	var floor int64
+	if err := tx.queryRow(ctx, `SELECT seq FROM change_floor WHERE id = 1`).Scan(&floor); err != nil {
+		return fmt.Errorf("sqlstore: copy: verify: read the compaction floor: %w", tx.s.translate(err))
+	}
+	if floor != wantFloor {
+		problems = append(problems, fmt.Sprintf("change_floor: %d in the source, %d in the destination", wantFloor, floor))
+	}
 	for _, t := range copyTables() {
 		got, err := t.aggregate(ctx, tx)
 		if err != nil {

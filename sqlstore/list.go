@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -241,7 +243,13 @@ func (s *Store) History(ctx context.Context, in *vane.HistoryInput) (*vane.Page,
 	return res, nil
 }
 
-// Changes implements vane.ChangeLog.
+// Changes implements vane.ChangeLog. The records and the compaction floor
+// are read in one statement, so from one snapshot: a compaction that
+// removed records after after can't go unnoticed, whichever commits first.
+// The floor's one row is left-joined with the page of records, so it comes
+// back even when the page is empty. A join need not keep the order of the
+// page, so the records are sorted here, where a page that comes back in
+// order (as it does) costs one pass, rather than by the database.
 func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error) {
 	limit, err := vane.PageLimit(limit)
 	if err != nil {
@@ -250,34 +258,55 @@ func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit i
 	if after < 0 {
 		return nil, vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "sequence %d must not be negative", after)
 	}
-	q := `SELECT seq, op, name, version, type, labels, tag_keys, at, principal FROM changes WHERE seq > ?`
+	page := `SELECT seq, op, name, version, type, labels, tag_keys, at, principal FROM changes WHERE seq > ?`
 	args := []any{after}
 	if prefix != "" && prefix != "/" {
 		if strings.ContainsAny(prefix, "\x00\x7f") || prefix[len(prefix)-1] >= 0x7f {
 			return nil, vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "prefix %q is not valid", prefix)
 		}
-		q += ` AND name >= ? AND name < ?`
+		page += ` AND name >= ? AND name < ?`
 		args = append(args, prefix, prefix[:len(prefix)-1]+string(prefix[len(prefix)-1]+1))
 	}
-	q += ` ORDER BY seq LIMIT ?`
+	page += ` ORDER BY seq LIMIT ?`
 	args = append(args, limit)
+	q := `SELECT f.seq, c.seq, COALESCE(c.op, ''), COALESCE(c.name, ''), COALESCE(c.version, 0), COALESCE(c.type, ''),
+		COALESCE(c.labels, ''), COALESCE(c.tag_keys, ''), COALESCE(c.at, 0), COALESCE(c.principal, '')
+		FROM change_floor f LEFT JOIN (` + page + `) c ON 1 = 1 WHERE f.id = 1`
 	rows, err := s.RDB.QueryContext(ctx, s.rebind(q), args...)
 	if err != nil {
 		return nil, s.translate(err)
 	}
 	defer rows.Close()
 	out := []vane.Change{}
+	var floor int64
+	found := false // the floor's row
 	for rows.Next() {
+		found = true
 		var c vane.Change
+		var seq sql.NullInt64
 		var labels, keys string
 		var at int64
-		if err := rows.Scan(&c.Seq, &c.Op, &c.Name, &c.Version, &c.Type, &labels, &keys, &at, &c.Principal); err != nil {
+		if err := rows.Scan(&floor, &seq, &c.Op, &c.Name, &c.Version, &c.Type, &labels, &keys, &at, &c.Principal); err != nil {
 			return nil, s.translate(err)
 		}
-		c.Labels, c.TagKeys, c.Time = splitList(labels), splitList(keys), time.Unix(0, at).UTC()
+		if !seq.Valid {
+			continue // no record: the floor alone
+		}
+		c.Seq, c.Labels, c.TagKeys, c.Time = seq.Int64, splitList(labels), splitList(keys), time.Unix(0, at).UTC()
 		out = append(out, c)
 	}
-	return out, s.translate(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, s.translate(err)
+	}
+	if !found {
+		// Without its row every read would come back empty.
+		return nil, errors.New("sqlstore: the change_floor table has lost its row")
+	}
+	if after < floor {
+		return nil, vane.CompactedError(floor)
+	}
+	slices.SortFunc(out, func(a, b vane.Change) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
 }
 
 // Snapshot implements vane.ChangeLog.

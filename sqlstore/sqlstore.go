@@ -4,7 +4,10 @@
 // that differ: placeholder syntax, how a write transaction excludes other
 // writers, and the translation of driver errors to vane errors by code.
 //
-// Every public method is one transaction. A write transaction first calls
+// Every public method is one transaction, but for Compact, which removes
+// old change-log records in batches of one write transaction each (raising
+// the compaction floor in each), so that a large log never holds the
+// writers up for long. A write transaction first calls
 // Dialect.LockWrite, so writers are serialized: on SQLite by BEGIN
 // IMMEDIATE on the one writer connection, on PostgreSQL by a transaction
 // advisory lock held until commit, across every node sharing the database.

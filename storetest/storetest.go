@@ -14,8 +14,8 @@
 //
 // The suite checks the contract written in the doc comments of vane.Store:
 // the SSM semantics of versions, labels, tags, tiers and paging, the error
-// codes and protocol details each method returns, the change log, and the
-// behaviour under concurrent writers. Subtests are named after the outcome
+// codes and protocol details each method returns, the change log and its
+// compaction, and the behaviour under concurrent writers. Subtests are named after the outcome
 // they check and never run in parallel, since a backend may be a shared
 // database.
 package storetest
@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) vane.Store) {
 		{"Describe", describeTests},
 		{"History", historyTests},
 		{"ChangeLog", changeLogTests},
+		{"Compact", compactTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

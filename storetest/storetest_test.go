@@ -25,7 +25,9 @@ func TestRun(t *testing.T) {
 type memStore struct {
 	mu     sync.Mutex
 	params map[string]*memParam
-	log    []vane.Change
+	log    []vane.Change // kept records, in sequence order
+	seq    int64         // the last sequence assigned
+	floor  int64         // the highest sequence Compact removed
 }
 
 type memParam struct {
@@ -68,7 +70,8 @@ func (p *memParam) view(pv *vane.Parameter) *vane.Parameter {
 }
 
 func (m *memStore) record(ctx context.Context, c vane.Change) {
-	c.Seq = int64(len(m.log)) + 1
+	m.seq++
+	c.Seq = m.seq
 	c.Time = time.Now()
 	c.Principal = vane.PrincipalFromContext(ctx)
 	m.log = append(m.log, c)
@@ -400,6 +403,9 @@ func (m *memStore) Changes(ctx context.Context, after int64, prefix string, limi
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if after < m.floor {
+		return nil, vane.CompactedError(m.floor)
+	}
 	var out []vane.Change
 	for _, c := range m.log {
 		if c.Seq > after && vane.PrefixMatch(c.Name, prefix) && len(out) < n {
@@ -417,7 +423,24 @@ func (m *memStore) Snapshot(ctx context.Context) ([]*vane.Parameter, int64, erro
 		out = append(out, mp.view(mp.latest()))
 	}
 	slices.SortFunc(out, func(a, b *vane.Parameter) int { return strings.Compare(a.Name, b.Name) })
-	return out, int64(len(m.log)), nil
+	return out, m.seq, nil
+}
+
+func (m *memStore) Compact(ctx context.Context, before time.Time) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var removed int64
+	kept := m.log[:0:0]
+	for i, c := range m.log {
+		if i < len(m.log)-1 && c.Time.Before(before) {
+			removed++
+			m.floor = max(m.floor, c.Seq)
+			continue
+		}
+		kept = append(kept, c)
+	}
+	m.log = kept
+	return removed, nil
 }
 
 func (m *memStore) Close() error { return nil }

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/http"
@@ -29,6 +31,11 @@ import (
 const (
 	DefaultAddr    = "127.0.0.1:7420"
 	DefaultDataDir = "./vane-data"
+	// DefaultChangeRetention is how long change-log records are kept.
+	DefaultChangeRetention = "168h"
+	// DefaultCompactInterval is how often serve compacts the change log,
+	// after doing so once at start.
+	DefaultCompactInterval = time.Hour
 )
 
 // Config is the configuration of `vane serve`. It is built from defaults,
@@ -54,11 +61,16 @@ type Config struct {
 	// (VANE_MASTER_KEY): never from a file or a flag, which others can
 	// read.
 	MasterKey string `json:"-"`
+	// ChangeRetention is how long change-log records are kept, a Go
+	// duration such as "168h"; "0" (or empty) keeps them all. Watchers and
+	// nodes that fall further behind start over from a snapshot.
+	ChangeRetention string `json:"change_retention"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
-	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info"}
+	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info",
+		ChangeRetention: DefaultChangeRetention}
 }
 
 // Main is a running Vane server: the store, its in-memory index and the
@@ -72,8 +84,12 @@ type Main struct {
 	Index   *index.Store
 	HTTP    *http.Server
 
-	cancel context.CancelFunc // stops the change follower
-	done   chan struct{}      // closed when the follower has stopped
+	// CompactInterval is how often the change log is compacted, after
+	// once at start (when Config.ChangeRetention is not 0).
+	CompactInterval time.Duration
+
+	cancel context.CancelFunc // stops the change follower and the compactor
+	done   chan struct{}      // closed when both have stopped
 }
 
 // backend is what serve needs of a storage backend.
@@ -85,12 +101,16 @@ type backend interface {
 // NewMain returns a Main with the default configuration and a discarding
 // logger.
 func NewMain() *Main {
-	return &Main{Config: DefaultConfig(), Logger: slog.New(slog.DiscardHandler)}
+	return &Main{Config: DefaultConfig(), Logger: slog.New(slog.DiscardHandler), CompactInterval: DefaultCompactInterval}
 }
 
 // Run opens the store, loads the index and starts serving. It returns once
 // the server is listening; Close stops it.
 func (m *Main) Run(ctx context.Context) error {
+	retention, err := parseRetention(m.Config.ChangeRetention)
+	if err != nil {
+		return usageError{err}
+	}
 	store, listen, err := m.openStore(ctx)
 	if err != nil {
 		return err
@@ -116,8 +136,11 @@ func (m *Main) Run(ctx context.Context) error {
 	fctx, cancel := context.WithCancel(context.Background())
 	m.cancel, m.done = cancel, make(chan struct{})
 	wake := make(chan struct{}, 1)
-	go func() {
-		defer close(m.done)
+	var wg sync.WaitGroup
+	if retention > 0 {
+		wg.Go(func() { m.compactLoop(fctx, retention) })
+	}
+	wg.Go(func() {
 		if listen != nil {
 			go listen(fctx, func() {
 				select {
@@ -127,6 +150,10 @@ func (m *Main) Run(ctx context.Context) error {
 			})
 		}
 		m.Index.Follow(fctx, wake, index.DefaultFollowInterval)
+	})
+	go func() {
+		wg.Wait()
+		close(m.done)
 	}()
 
 	m.HTTP = http.NewServer()
@@ -147,6 +174,48 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("listening", "url", m.HTTP.URL())
 	return nil
+}
+
+// compactLoop compacts the change log once, then every CompactInterval
+// until ctx is done, removing the records older than retention. Every
+// node of a shared database does so; the runs are serialized by the
+// store's write lock, and all but the first of an hour find nothing to
+// remove.
+func (m *Main) compactLoop(ctx context.Context, retention time.Duration) {
+	every := m.CompactInterval
+	if every <= 0 {
+		every = DefaultCompactInterval
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		before := time.Now().Add(-retention)
+		n, err := m.Index.Compact(ctx, before)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.Logger.Warn("cannot compact the change log; retrying at the next interval", "retention", m.Config.ChangeRetention, "err", err)
+		case err == nil:
+			m.Logger.Info("change log compacted", "removed", n, "retention", m.Config.ChangeRetention, "before", before.UTC().Format(time.RFC3339))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// parseRetention parses Config.ChangeRetention: a Go duration of 0 or
+// more; "" is 0, which disables compaction.
+func parseRetention(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("change retention %q: use a duration of 0 or more such as 168h or 30m (0 keeps every change)", s)
+	}
+	return d, nil
 }
 
 // Close stops the HTTP server, letting in-flight requests finish, then
@@ -176,11 +245,12 @@ the data directory (or PostgreSQL with --store).
 
 Configuration comes from defaults, then --config FILE (JSON with the keys
 addr, data, store, region, account, log_format, log_level,
-master_key_file), then the
+master_key_file, change_retention), then the
 environment variables VANE_ADDR, VANE_DATA, VANE_STORE, VANE_REGION,
-VANE_ACCOUNT, VANE_LOG_FORMAT, VANE_LOG_LEVEL and VANE_MASTER_KEY_FILE, then
-flags. --region and --account (default us-east-1 and 000000000000) form the
-ARNs of the AWS SSM protocol served on POST /.
+VANE_ACCOUNT, VANE_LOG_FORMAT, VANE_LOG_LEVEL, VANE_MASTER_KEY_FILE and
+VANE_CHANGE_RETENTION, then flags. --region and --account (default
+us-east-1 and 000000000000) form the ARNs of the AWS SSM protocol served
+on POST /.
 
 SecureString values are encrypted at rest with the keys of a keyring file:
 --master-key-file, else keyring.json in the data directory, created (mode
@@ -189,6 +259,12 @@ can't be decrypted. VANE_MASTER_KEY (only from the environment: base64 of
 32 random bytes, such as 'openssl rand -base64 32' prints) keeps the key
 material out of that file: the file then holds the master keys wrapped by
 it. 'vane keys rotate' adds a master key and re-wraps the values under it.
+
+The change log (GET /v1/changes, the replay of GET /v1/watch) keeps the
+changes of the last --change-retention (a Go duration, default 168h; 0
+keeps them all): the server compacts it at start and then hourly. Parameter
+versions are not affected. A watcher or node resuming from a change no
+longer kept gets a reset and reloads a snapshot.
 
 Several nodes share one PostgreSQL database with --store postgres://...;
 each keeps its own in-memory index and follows the others' writes. They
@@ -336,6 +412,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	logFormat := fs.String("log-format", cfg.LogFormat, "log `format`: text or json")
 	logLevel := fs.String("log-level", cfg.LogLevel, "log `level`: debug, info, warn or error")
 	masterKeyFile := fs.String("master-key-file", cfg.MasterKeyFile, "keyring `file` of the keys that encrypt SecureString values (default: keyring.json in the data directory)")
+	changeRetention := fs.String("change-retention", cfg.ChangeRetention, "how long the change log keeps changes, a `duration` such as 168h or 30m; 0 keeps them all")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError{err}
 	}
@@ -355,7 +432,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	for env, dst := range map[string]*string{
 		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_STORE": &cfg.Store, "VANE_REGION": &cfg.Region, "VANE_ACCOUNT": &cfg.Account, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
-		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey,
+		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -364,7 +441,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	// Flags given explicitly win over the file and the environment.
 	flagged := map[string][2]*string{
 		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "store": {store, &cfg.Store}, "region": {region, &cfg.Region}, "account": {account, &cfg.Account}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
-		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile},
+		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {
@@ -376,6 +453,9 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	if !regionPattern.MatchString(cfg.Region) {
 		return cfg, usageError{fmt.Errorf("region %q: use an AWS region name such as us-east-1", cfg.Region)}
+	}
+	if _, err := parseRetention(cfg.ChangeRetention); err != nil {
+		return cfg, usageError{err}
 	}
 	return cfg, nil
 }

@@ -33,8 +33,8 @@ const (
 func (c *cli) watch(ctx context.Context, args []string) error {
 	fs, cf := c.clientFlagSet("watch", "PATH [flags]", `
 Prints the changes to the parameters under PATH (recursively) as they
-happen, one line each: SEQ OP NAME vVERSION VALUE, where VALUE is the
-parameter's latest value (absent for deletes, tag changes and SecureString
+happen, one line each: SEQ OP NAME vVERSION VALUE, where VALUE is the value
+of that version (absent for deletes, tag changes and SecureString
 parameters). With --since, the changes after that change-log sequence are
 printed first; without it, watching starts now. With -o json each change is
 printed as the API's JSON, one per line.

@@ -55,7 +55,7 @@ func buildVane(dir string) (string, error) {
 }
 
 // vaneBinary returns the built binary, skipping the test in -short mode.
-func vaneBinary(t *testing.T) string {
+func vaneBinary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped with -short")

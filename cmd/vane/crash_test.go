@@ -35,7 +35,7 @@ func startCrashServer(t *testing.T, bin, dataDir string) *crashServer {
 }
 
 // startServeProcess starts `vane serve` with args and waits for its URL.
-func startServeProcess(t *testing.T, bin string, args ...string) *crashServer {
+func startServeProcess(t testing.TB, bin string, args ...string) *crashServer {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Env = childEnv()
@@ -74,7 +74,7 @@ func startServeProcess(t *testing.T, bin string, args ...string) *crashServer {
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (s *crashServer) kill(t *testing.T) {
+func (s *crashServer) kill(t testing.TB) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func (s *crashServer) kill(t *testing.T) {
 }
 
 // stop sends SIGINT and expects a clean exit.
-func (s *crashServer) stop(t *testing.T) {
+func (s *crashServer) stop(t testing.TB) {
 	t.Helper()
 	s.cmd.Process.Signal(os.Interrupt)
 	select {

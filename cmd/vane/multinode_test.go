@@ -193,6 +193,49 @@ func TestMultiNode(t *testing.T) {
 		putOverwrite(context.Background(), client, nodes[1].url, "/mn/after-restart", "b")
 		waitVersion(t, client, nodes[2].url, "/mn/after-restart", 1)
 	})
+
+	t.Run("SDKThroughBalancerSurvivesNodeLoss", func(t *testing.T) {
+		// The balancer sends the client to node C while it lives.
+		lb := startBalancer(t, nodes[2].url, nodes[0].url, nodes[1].url)
+		w := openSDK(t, lb.url, "/mn/sdk/")
+		const name = "/mn/sdk/x"
+		var lat []time.Duration
+		var last int64
+		for i := 0; i < 10; i++ {
+			began := time.Now()
+			v, err := putOverwrite(context.Background(), client, nodes[i%2].url, name, fmt.Sprint(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lat = append(lat, w.waitVersion(t, name, v).Sub(began))
+			last = v
+		}
+		slices.Sort(lat)
+		t.Logf("put on A or B to SDK callback via C: p50 %v, max %v", lat[len(lat)/2], lat[len(lat)-1])
+		if lat[len(lat)-1] > 100*time.Millisecond {
+			t.Errorf("slowest SDK propagation %v, want within 100ms (all: %v)", lat[len(lat)-1], lat)
+		}
+
+		// Node C dies under the stream: the client moves to A and
+		// resumes by sequence, missing nothing and repeating nothing.
+		nodes[2].kill(t)
+		if got := w.client.String(name, ""); got != "9" {
+			t.Errorf("read right after node C died = %q, want 9", got)
+		}
+		for i := 10; i < 15; i++ {
+			v, err := putOverwrite(context.Background(), client, nodes[0].url, name, fmt.Sprint(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = v
+		}
+		w.waitVersion(t, name, last)
+		w.checkVersions(t, name, 1, last)
+		if got := w.client.String(name, ""); got != "14" {
+			t.Errorf("after fail-over = %q, want 14", got)
+		}
+		nodes[2] = start()
+	})
 }
 
 // TestMultiNodeDatabaseRestart stops and starts PostgreSQL under three
@@ -214,9 +257,10 @@ func TestMultiNodeDatabaseRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitVersion(t, client, nodes[2].url, "/mn/prop", 1)
-	// A watcher on another node must see every write made after the
-	// database comes back, without a reset.
+	// A watcher and an SDK client on another node must see every write
+	// made after the database comes back, without a reset.
 	events := openWatch(t, nodes[2].url, "/mn/after-db-restart/")
+	w := openSDK(t, nodes[2].url, "/mn/after-db-restart/")
 	pgctl := func(action string) {
 		t.Helper()
 		if out, err := exec.Command("sh", "-c", ctl+" "+action).CombinedOutput(); err != nil {
@@ -272,6 +316,11 @@ func TestMultiNodeDatabaseRestart(t *testing.T) {
 			t.Fatalf("the watcher saw %d of the 10 writes made after the database restart: %v", len(seen), seen)
 		}
 		seen[c.Name] = true
+	}
+	for i := 0; i < 10; i++ {
+		name := fmt.Sprintf("/mn/after-db-restart/k%d", i)
+		w.waitVersion(t, name, 1)
+		w.checkVersions(t, name, 1, 1)
 	}
 }
 

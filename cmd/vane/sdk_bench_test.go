@@ -97,9 +97,7 @@ func benchSDKPropagation(b *testing.B, n int) {
 		mu.Unlock()
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	reportLatency(b, lat)
 	b.ReportMetric(float64(heap1-heap0)/float64(n), "server-heap-B/watcher")
 	b.ReportMetric(float64(rss1-rss0)/float64(n), "server-rss-B/watcher")
 }
@@ -225,6 +223,11 @@ func benchBareSSE(b *testing.B, n int) {
 		rmu.Unlock()
 	}
 	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+// reportLatency reports the p50 and p99 of lat.
+func reportLatency(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")

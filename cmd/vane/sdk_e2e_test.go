@@ -189,9 +189,7 @@ func (w *sdkWatcher) checkVersions(t *testing.T, name string, from, to int64) {
 // while the change log is compacted past its sequence gets a reset and
 // reloads the snapshot.
 func TestSDKServerRestartAndCompaction(t *testing.T) {
-	bin := vaneBinary(t)
-	data := t.TempDir()
-	addr := freeLoopbackAddr(t)
+	bin, data, addr := vaneBinary(t), t.TempDir(), freeLoopbackAddr(t)
 	srv := startServeProcess(t, bin, "--addr", addr, "--data", data)
 	defer func() { srv.cmd.Process.Kill() }()
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -275,9 +273,7 @@ func freeLoopbackAddr(t *testing.T) string {
 // TestVaneWatchCLI runs `vane watch` against a real server, restarts the
 // server under it, and checks that it prints every change once, in order.
 func TestVaneWatchCLI(t *testing.T) {
-	bin := vaneBinary(t)
-	data := t.TempDir()
-	addr := freeLoopbackAddr(t)
+	bin, data, addr := vaneBinary(t), t.TempDir(), freeLoopbackAddr(t)
 	srv := startServeProcess(t, bin, "--addr", addr, "--data", data)
 	defer func() { srv.cmd.Process.Kill() }()
 	client := &http.Client{Timeout: 10 * time.Second}

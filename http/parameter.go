@@ -190,6 +190,10 @@ func (s *Server) handlePutParameter(w http.ResponseWriter, r *http.Request) {
 		Tags:           tagList(req.Tags),
 		ExpectVersion:  expect,
 	}
+	if err := s.checkValue(in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	p, err := s.Store.Put(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)

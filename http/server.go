@@ -72,6 +72,15 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds a call of Ready.
 	ReadyTimeout time.Duration
+	// OFREPBase is the path OFREP flag keys are relative to, canonical
+	// (ending in "/"); "" means "/", where a key is a whole name without
+	// its leading slash.
+	OFREPBase string
+	// CheckValue, if set, vets the value of every put, native or SSM,
+	// before the store sees it (cmd/vane sets flag.CheckParameter, which
+	// validates flag documents). Its error, if not already a *vane.Error,
+	// becomes an EINVALID ValidationException with its text.
+	CheckValue func(name string, typ vane.Type, value string) error
 	// Now returns the current time (POST /v1/compact counts older_than
 	// back from it); nil means time.Now.
 	Now func() time.Time
@@ -88,6 +97,7 @@ type Server struct {
 	srv     *http.Server
 	served  chan error // the result of srv.Serve
 	closing bool
+	flags   flagCache // compiled flags for /v1/evaluate
 }
 
 // NewServer returns a Server with the defaults: Addr DefaultAddr, a logger
@@ -204,6 +214,8 @@ func (s *Server) Handler() http.Handler {
 		s.registerChangeRoutes(mux)
 		s.registerWatchRoutes(mux)
 		s.registerCompactRoutes(mux)
+		s.registerEvaluateRoutes(mux)
+		s.registerOFREPRoutes(mux)
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)
@@ -403,4 +415,20 @@ func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 func isSSMRead(route string) bool {
 	op, ok := strings.CutPrefix(route, "POST / AmazonSSM.")
 	return ok && (strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "List"))
+}
+
+// checkValue applies CheckValue to a put.
+func (s *Server) checkValue(in *vane.PutInput) error {
+	if s.CheckValue == nil {
+		return nil
+	}
+	err := s.CheckValue(in.Name, in.Type, in.Value)
+	if err == nil {
+		return nil
+	}
+	var ve *vane.Error
+	if errors.As(err, &ve) {
+		return err
+	}
+	return vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "%s", err.Error())
 }

@@ -301,7 +301,7 @@ func (h *ssmHandler) putParameter(r *http.Request, req *ssmPutParameterRequest) 
 	if req.Policies != nil && !noPolicies(*req.Policies) {
 		return nil, &ssmError{ssmInvalidPolicyType, "parameter policies (Expiration, ExpirationNotification, NoChangeNotification) are not supported by Vane: leave Policies out"}
 	}
-	p, err := h.s.Store.Put(r.Context(), &vane.PutInput{
+	in := &vane.PutInput{
 		Name:           *req.Name,
 		Value:          *req.Value,
 		Type:           vane.Type(req.Type),
@@ -312,7 +312,11 @@ func (h *ssmHandler) putParameter(r *http.Request, req *ssmPutParameterRequest) 
 		Tier:           vane.Tier(req.Tier),
 		Overwrite:      req.Overwrite,
 		Tags:           tags,
-	})
+	}
+	if err := h.s.checkValue(in); err != nil {
+		return nil, err
+	}
+	p, err := h.s.Store.Put(r.Context(), in)
 	if err != nil {
 		return nil, err
 	}

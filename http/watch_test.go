@@ -60,8 +60,14 @@ type sseStream struct {
 
 func openWatch(t *testing.T, s *watchServer, query string, header ...string) *sseStream {
 	t.Helper()
+	return openStream(t, s.URL()+"/v1/watch"+query, header...)
+}
+
+// openStream opens a Server-Sent Events stream at url.
+func openStream(t *testing.T, url string, header ...string) *sseStream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := nethttp.NewRequestWithContext(ctx, "GET", s.URL()+"/v1/watch"+query, nil)
+	req, err := nethttp.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +81,7 @@ func openWatch(t *testing.T, s *watchServer, query string, header ...string) *ss
 	}
 	if resp.StatusCode != 200 {
 		cancel()
-		t.Fatalf("GET /v1/watch%s: status %d", query, resp.StatusCode)
+		t.Fatalf("GET %s: status %d", url, resp.StatusCode)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type %q", ct)

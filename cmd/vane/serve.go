@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	vflag "github.com/vanehq/vane/flag"
 	"github.com/vanehq/vane/http"
 	"github.com/vanehq/vane/index"
 	"github.com/vanehq/vane/keyring"
@@ -65,12 +66,16 @@ type Config struct {
 	// duration such as "168h"; "0" (or empty) keeps them all. Watchers and
 	// nodes that fall further behind start over from a snapshot.
 	ChangeRetention string `json:"change_retention"`
+	// OFREPBase is the path OFREP flag keys are relative to, such as
+	// /myapp/prod/features/; default "/" (a key is a whole name without
+	// its leading slash).
+	OFREPBase string `json:"ofrep_base"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info",
-		ChangeRetention: DefaultChangeRetention}
+		ChangeRetention: DefaultChangeRetention, OFREPBase: "/"}
 }
 
 // Main is a running Vane server: the store, its in-memory index and the
@@ -164,6 +169,10 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Gatherer = reg
 	m.HTTP.Ready = m.Store.Ping
 	m.HTTP.Cipher = m.Keyring
+	m.HTTP.OFREPBase = m.Config.OFREPBase
+	m.HTTP.CheckValue = func(name string, typ vane.Type, value string) error {
+		return vflag.CheckParameter(name, string(typ), value)
+	}
 	m.HTTP.Region, m.HTTP.Account = m.Config.Region, m.Config.Account
 	if m.HTTP.TokenKey, err = m.Keyring.DeriveKey("ssm-paging-tokens"); err != nil {
 		return fmt.Errorf("keyring: %w", err)
@@ -245,10 +254,10 @@ the data directory (or PostgreSQL with --store).
 
 Configuration comes from defaults, then --config FILE (JSON with the keys
 addr, data, store, region, account, log_format, log_level,
-master_key_file, change_retention), then the
+master_key_file, change_retention, ofrep_base), then the
 environment variables VANE_ADDR, VANE_DATA, VANE_STORE, VANE_REGION,
-VANE_ACCOUNT, VANE_LOG_FORMAT, VANE_LOG_LEVEL, VANE_MASTER_KEY_FILE and
-VANE_CHANGE_RETENTION, then flags. --region and --account (default
+VANE_ACCOUNT, VANE_LOG_FORMAT, VANE_LOG_LEVEL, VANE_MASTER_KEY_FILE,
+VANE_CHANGE_RETENTION and VANE_OFREP_BASE, then flags. --region and --account (default
 us-east-1 and 000000000000) form the ARNs of the AWS SSM protocol served
 on POST /.
 
@@ -259,6 +268,13 @@ can't be decrypted. VANE_MASTER_KEY (only from the environment: base64 of
 32 random bytes, such as 'openssl rand -base64 32' prints) keeps the key
 material out of that file: the file then holds the master keys wrapped by
 it. 'vane keys rotate' adds a master key and re-wraps the values under it.
+
+Flags (parameters under a "features" path segment) are validated when
+written and evaluated by POST /v1/evaluate and by OpenFeature's remote
+evaluation protocol under /ofrep/v1, whose flag keys are names relative to
+--ofrep-base (default /: a key is a whole name without its leading slash;
+with --ofrep-base /myapp/prod/features/ the key new-checkout is
+/myapp/prod/features/new-checkout).
 
 The change log (GET /v1/changes, the replay of GET /v1/watch) keeps the
 changes of the last --change-retention (a Go duration, default 168h; 0
@@ -412,6 +428,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	logFormat := fs.String("log-format", cfg.LogFormat, "log `format`: text or json")
 	logLevel := fs.String("log-level", cfg.LogLevel, "log `level`: debug, info, warn or error")
 	masterKeyFile := fs.String("master-key-file", cfg.MasterKeyFile, "keyring `file` of the keys that encrypt SecureString values (default: keyring.json in the data directory)")
+	ofrepBase := fs.String("ofrep-base", cfg.OFREPBase, "the `path` OFREP flag keys are relative to, such as /myapp/prod/features/")
 	changeRetention := fs.String("change-retention", cfg.ChangeRetention, "how long the change log keeps changes, a `duration` such as 168h or 30m; 0 keeps them all")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError{err}
@@ -432,7 +449,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	for env, dst := range map[string]*string{
 		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_STORE": &cfg.Store, "VANE_REGION": &cfg.Region, "VANE_ACCOUNT": &cfg.Account, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
-		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention,
+		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention, "VANE_OFREP_BASE": &cfg.OFREPBase,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -441,7 +458,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	// Flags given explicitly win over the file and the environment.
 	flagged := map[string][2]*string{
 		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "store": {store, &cfg.Store}, "region": {region, &cfg.Region}, "account": {account, &cfg.Account}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
-		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention},
+		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention}, "ofrep-base": {ofrepBase, &cfg.OFREPBase},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {
@@ -457,6 +474,11 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	if _, err := parseRetention(cfg.ChangeRetention); err != nil {
 		return cfg, usageError{err}
 	}
+	base, err := vane.ValidatePath(cfg.OFREPBase)
+	if err != nil {
+		return cfg, usageError{fmt.Errorf("ofrep base %q: %s", cfg.OFREPBase, vane.ErrorMessage(err))}
+	}
+	cfg.OFREPBase = base
 	return cfg, nil
 }
 

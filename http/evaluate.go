@@ -1,0 +1,176 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/flag"
+)
+
+// flagCache holds compiled flags by name, each for the version it was
+// compiled from, so a flag is compiled once per change, not per request.
+type flagCache struct {
+	m sync.Map // name → *compiledFlag
+}
+
+type compiledFlag struct {
+	version int64
+	flag    *flag.Flag
+	err     error
+}
+
+// compile returns the compiled form of p, compiling it if p is a version
+// the cache has not seen.
+func (c *flagCache) compile(p *vane.Parameter) *compiledFlag {
+	if v, ok := c.m.Load(p.Name); ok {
+		if cf := v.(*compiledFlag); cf.version == p.Version {
+			return cf
+		}
+	}
+	cf := &compiledFlag{version: p.Version}
+	if p.Type != vane.TypeString {
+		cf.err = &flag.Error{Path: "$", Message: "a flag must be a String parameter, not " + string(p.Type)}
+	} else {
+		cf.flag, cf.err = flag.Parse(p.Name, p.Value)
+	}
+	c.m.Store(p.Name, cf)
+	return cf
+}
+
+// evaluateRequest is the body of POST /v1/evaluate and
+// /v1/evaluate/{name...}.
+type evaluateRequest struct {
+	Path    string       `json:"path"`
+	Context flag.Context `json:"context"`
+}
+
+// evaluationJSON is the result of evaluating one flag.
+type evaluationJSON struct {
+	Name         string         `json:"name"`
+	Value        any            `json:"value"`
+	Variant      string         `json:"variant,omitempty"`
+	Reason       flag.Reason    `json:"reason"`
+	Rule         string         `json:"rule,omitempty"`
+	Metadata     map[string]any `json:"metadata,omitempty"`
+	Version      int64          `json:"version"`
+	ErrorCode    string         `json:"error_code,omitempty"`
+	ErrorMessage string         `json:"error_message,omitempty"`
+}
+
+type bulkEvaluationJSON struct {
+	Path  string            `json:"path"`
+	Flags []*evaluationJSON `json:"flags"`
+}
+
+// registerEvaluateRoutes adds the flag evaluation routes.
+func (s *Server) registerEvaluateRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/evaluate/{name...}", s.handleEvaluate)
+	mux.HandleFunc("POST /v1/evaluate", s.handleEvaluateAll)
+}
+
+// evaluate evaluates one flag parameter at time now.
+func (s *Server) evaluate(p *vane.Parameter, ctx flag.Context, now time.Time) *evaluationJSON {
+	cf := s.flags.compile(p)
+	out := &evaluationJSON{Name: p.Name, Version: p.Version}
+	if cf.err != nil {
+		out.Reason, out.ErrorCode = flag.ReasonError, flag.ErrParse
+		out.ErrorMessage = "the stored flag document is invalid: " + cf.err.Error()
+		return out
+	}
+	r := cf.flag.Evaluate(ctx, now)
+	out.Value, out.Variant, out.Reason, out.Rule, out.Metadata = r.Value, r.Variant, r.Reason, r.Rule, r.Metadata
+	out.ErrorCode = r.ErrorCode
+	if r.ErrorCode == flag.ErrTargetingKeyMissing {
+		out.ErrorMessage = "the flag has a percentage rollout and the context has no targetingKey (or user_id, or its bucket_by attribute)"
+	}
+	return out
+}
+
+// handleEvaluate serves POST /v1/evaluate/{name...}: one flag, evaluated
+// for the context in the body.
+func (s *Server) handleEvaluate(w http.ResponseWriter, r *http.Request) {
+	if _, err := parseQuery(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req evaluateRequest
+	if r.ContentLength != 0 { // the body, and so the context, is optional
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if req.Path != "" {
+		s.writeError(w, r, invalidf("field \"path\" is for POST /v1/evaluate (every flag under a path); this route evaluates the flag its URL names"))
+		return
+	}
+	name := pathName(r)
+	if !flag.IsFlagName(name) {
+		s.writeError(w, r, invalidf("%s is not a flag: flags are parameters under a \"features\" path segment, such as /myapp/prod/features/new-checkout", name))
+		return
+	}
+	p, err := s.Store.Get(r.Context(), name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.evaluate(p, req.Context, s.now()))
+}
+
+// handleEvaluateAll serves POST /v1/evaluate: every flag under the path in
+// the body, evaluated for one context at one instant.
+func (s *Server) handleEvaluateAll(w http.ResponseWriter, r *http.Request) {
+	if _, err := parseQuery(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req evaluateRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Path == "" {
+		s.writeError(w, r, invalidf("field \"path\" is required: the path whose flags to evaluate, such as /myapp/prod/"))
+		return
+	}
+	path, err := vane.ValidatePath(req.Path)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	flags, err := s.flagsUnder(r.Context(), path)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	now := s.now()
+	out := &bulkEvaluationJSON{Path: path, Flags: make([]*evaluationJSON, 0, len(flags))}
+	for _, p := range flags {
+		out.Flags = append(out.Flags, s.evaluate(p, req.Context, now))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// flagsUnder returns the latest version of every flag under path.
+func (s *Server) flagsUnder(ctx context.Context, path string) ([]*vane.Parameter, error) {
+	var out []*vane.Parameter
+	in := &vane.ByPathInput{Path: path, Recursive: true, Limit: vane.MaxPageSize}
+	for {
+		page, err := s.Store.ByPath(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page.Parameters {
+			if flag.IsFlagName(p.Name) {
+				out = append(out, p)
+			}
+		}
+		if page.NextToken == "" {
+			return out, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}

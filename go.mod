@@ -4,6 +4,8 @@ go 1.26.8
 
 require github.com/tidwall/btree v1.8.2
 
+require github.com/open-feature/go-sdk v1.20.0 // indirect
+
 require (
 	github.com/aws/aws-sdk-go-v2 v1.47.7
 	github.com/aws/aws-sdk-go-v2/config v1.33.15

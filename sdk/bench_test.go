@@ -1,12 +1,14 @@
 package sdk_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/flag"
 	"github.com/vanehq/vane/sdk"
 )
 
@@ -121,4 +123,41 @@ func (c *ttlCache) get(name string) (string, bool) {
 		return "", false
 	}
 	return e.value, true
+}
+
+var sinkResult sdk.FlagResult
+
+// BenchmarkFlag measures local evaluation: a boolean document flag, and a
+// flag with five conditions and a percentage rollout.
+func BenchmarkFlag(b *testing.B) {
+	c, l, err := sdk.NewLocal(sdk.Config{Paths: []string{"/app/prod/"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	l.Put("features/simple", vane.TypeString, `{"enabled": true, "excluded_user_ids": ["u-banned"]}`)
+	l.Put("features/targeted", vane.TypeString, `{"default": false, "rules": [{"name": "eu-premium", "when_match": true,
+		"rollout_percentage": 50, "conditions": [
+		{"action": "EQUALS", "key": "tier", "value": "premium"},
+		{"action": "IN", "key": "region", "value": ["eu-west-1", "eu-central-1"]},
+		{"action": "KEY_GREATER_THAN_OR_EQUAL_VALUE", "key": "age_days", "value": 30},
+		{"action": "STARTSWITH", "key": "email", "value": "a"},
+		{"action": "NOT_EQUALS", "key": "plan", "value": "trial"}]}]}`)
+	ctx := context.Background()
+	evalCtx := flag.Context{"targetingKey": "user-42", "tier": "premium", "region": "eu-west-1", "age_days": 45.0, "email": "ann@example.com", "plan": "pro"}
+	b.Run("BoolDocument", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkBool = c.BoolFlag(ctx, "/app/prod/features/simple", false, evalCtx)
+		}
+	})
+	b.Run("FiveConditionsAndRollout", func(b *testing.B) {
+		if r := c.Flag(ctx, "/app/prod/features/targeted", evalCtx); r.Rule != "eu-premium" && r.Reason != flag.ReasonDefault {
+			b.Fatalf("unexpected result %+v", r)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkResult = c.Flag(ctx, "/app/prod/features/targeted", evalCtx)
+		}
+	})
 }

@@ -238,3 +238,7 @@ func (c *Client) Explain(name string) Explanation {
 	}
 	return x
 }
+
+// Name returns the absolute form of a name as the client reads it: names
+// not beginning with "/" are relative to Paths[0].
+func (c *Client) Name(name string) string { return c.absolute(name) }

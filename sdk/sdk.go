@@ -130,6 +130,7 @@ type entry struct {
 	// reported holds one bit per value kind whose parse failure has
 	// been reported for this version.
 	reported atomic.Uint32
+	flag     flagSlot // the value compiled as a flag, on first use
 }
 
 // state is one immutable snapshot of the client's parameters.
@@ -169,6 +170,7 @@ type envVal struct {
 	name     string // the variable
 	value    string
 	reported atomic.Uint32 // kinds reported as unparsable
+	flag     flagSlot      // the value compiled as a flag, on first use
 }
 
 // Status describes the client's connection to the server.

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	of "github.com/open-feature/go-sdk/openfeature"
+	"github.com/open-feature/go-sdk/openfeature/isolated"
+
+	"github.com/vanehq/vane/flag"
+	"github.com/vanehq/vane/sdk"
+	vaneof "github.com/vanehq/vane/sdk/openfeature"
+)
+
+// TestFlagLifecycleEvaluatedIdentically creates a flag with the AWS SDK
+// (SSM PutParameter), rolls it to 5% and then 50% and targets it by a rule
+// with `vane put`, and after each step evaluates it for 300 users four
+// ways: the Go SDK locally, the server (POST /v1/evaluate), OFREP, and the
+// OpenFeature Go SDK through Vane's provider. All four must agree on the
+// value, variant and reason for every user.
+func TestFlagLifecycleEvaluatedIdentically(t *testing.T) {
+	srv := startServer(t)
+	const name = "/shop/prod/features/new-checkout"
+	ctx := context.Background()
+
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/vane-test")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/vane-test")
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsc := ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	if _, err := awsc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Type: "String",
+		Value: aws.String(`{"enabled": true, "rollout_percentage": 0, "fallback_on_error": false}`)}); err != nil {
+		t.Fatal(err)
+	}
+	// A bad document is refused through the AWS API too.
+	if _, err := awsc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Type: "String", Overwrite: aws.Bool(true),
+		Value: aws.String(`{"rollout_percentage": 150}`)}); err == nil {
+		t.Fatal("PutParameter of an invalid flag document succeeded")
+	}
+
+	client, err := sdk.Open(ctx, sdk.Config{Server: srv.URL, Paths: []string{"/shop/prod/"}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	api := isolated.NewAPI()
+	defer api.Shutdown(ctx)
+	if err := api.SetProviderAndWait(ctx, vaneof.NewProvider(client)); err != nil {
+		t.Fatal(err)
+	}
+	ofc := api.NewClient()
+	hc := &http.Client{Timeout: 10 * time.Second}
+
+	steps := []struct {
+		what string
+		doc  string
+	}{
+		{"rolled to 5%", `{"enabled": true, "rollout_percentage": 5, "fallback_on_error": false}`},
+		{"rolled to 50%", `{"enabled": true, "rollout_percentage": 50, "fallback_on_error": false}`},
+		{"targeted by a rule", `{"enabled": true, "rollout_percentage": 50, "fallback_on_error": false, "excluded_user_ids": ["user-7"],
+			"rules": [{"name": "staff", "when_match": true, "conditions": [{"action": "ENDSWITH", "key": "email", "value": "@shop.example"}]}],
+			"default": false}`},
+	}
+	var prevOn map[string]bool
+	for i, step := range steps {
+		srv.ok(t, "put", name, step.doc, "--overwrite")
+		version := int64(i + 2)
+		deadline := time.Now().Add(10 * time.Second)
+		for client.Flag(ctx, name, nil).Version != version {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the SDK did not see version %d", step.what, version)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		on := map[string]bool{}
+		for u := 0; u < 300; u++ {
+			user := fmt.Sprintf("user-%d", u)
+			evalCtx := flag.Context{"targetingKey": user}
+			if u%10 == 0 {
+				evalCtx["email"] = user + "@shop.example"
+			}
+			local := client.Flag(ctx, name, evalCtx)
+			server := evaluateOn(t, hc, srv.URL+"/v1/evaluate"+name, evalCtx)
+			ofrep := evaluateOn(t, hc, srv.URL+"/ofrep/v1/evaluate/flags/shop/prod/features/new-checkout", evalCtx)
+			attrs := map[string]any{}
+			for k, v := range evalCtx {
+				if k != "targetingKey" {
+					attrs[k] = v
+				}
+			}
+			d, err := ofc.BooleanValueDetails(ctx, name, false, of.NewEvaluationContext(user, attrs))
+			if err != nil {
+				t.Fatalf("%s: OpenFeature %s: %v", step.what, user, err)
+			}
+			want := fmt.Sprintf("%v/%s/%s", local.Value, local.Variant, local.Reason)
+			for what, got := range map[string]string{
+				"server":      fmt.Sprintf("%v/%s/%s", server.Value, server.Variant, server.Reason),
+				"OFREP":       fmt.Sprintf("%v/%s/%s", ofrep.Value, ofrep.Variant, ofrep.Reason),
+				"OpenFeature": fmt.Sprintf("%v/%s/%s", d.Value, d.Variant, d.Reason),
+			} {
+				if got != want {
+					t.Fatalf("%s: %s: %s says %s, the SDK says %s", step.what, user, what, got, want)
+				}
+			}
+			on[user] = local.Value == true
+		}
+		n := 0
+		for user, v := range on {
+			if v {
+				n++
+			}
+			if prevOn != nil && prevOn[user] && !v && user != "user-7" {
+				t.Errorf("%s: %s was on before and is off now", step.what, user)
+			}
+		}
+		t.Logf("%s: %d of 300 users on, all four evaluators agree", step.what, n)
+		prevOn = on
+	}
+}
+
+// evaluateOn posts a context to an evaluation endpoint (native or OFREP,
+// whose result fields share their names).
+func evaluateOn(t *testing.T, c *http.Client, url string, evalCtx flag.Context) (r struct {
+	Value   any    `json:"value"`
+	Variant string `json:"variant"`
+	Reason  string `json:"reason"`
+}) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"context": evalCtx})
+	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: status %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

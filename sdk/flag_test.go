@@ -1,0 +1,67 @@
+package sdk_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/flag"
+	"github.com/vanehq/vane/sdk"
+)
+
+func TestFlags(t *testing.T) {
+	env := map[string]string{"CHECKOUT_FLAG": `{"enabled": false}`}
+	rec := newRecorder()
+	c, l, err := sdk.NewLocal(sdk.Config{
+		Paths: []string{"/app/prod/"}, OnError: rec.onError,
+		Env:       map[string]string{"features/forced": "CHECKOUT_FLAG"},
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	l.Put("features/checkout", vane.TypeString, `{"default": false, "metadata": {"jira": "PAY-1"}, "rules": [
+		{"name": "premium", "when_match": true, "conditions": [{"action": "EQUALS", "key": "tier", "value": "premium"}]}]}`)
+	l.Put("features/color", vane.TypeString, `{"variants": {"red": "#f00", "blue": "#00f"}, "default_variant": "blue"}`)
+	l.Put("features/broken", vane.TypeString, `{"rollout_percentage": "lots"}`)
+	l.Put("features/forced", vane.TypeString, `true`)
+
+	r := c.Flag(ctx, "features/checkout", flag.Context{"tier": "premium"})
+	if r.Value != true || r.Variant != "on" || r.Reason != flag.ReasonTargetingMatch || r.Rule != "premium" || r.Metadata["jira"] != "PAY-1" || r.Version != 1 || r.Source != sdk.SourceStore {
+		t.Errorf("Flag(premium) = %+v", r)
+	}
+	if c.BoolFlag(ctx, "features/checkout", true, flag.Context{"tier": "basic"}) {
+		t.Error("BoolFlag(basic) = true, want the document's default false")
+	}
+	if got := c.StringFlag(ctx, "/app/prod/features/color", "none", nil); got != "#00f" {
+		t.Errorf("StringFlag = %q", got)
+	}
+	if !c.BoolFlag(ctx, "features/color", true, nil) {
+		t.Error("BoolFlag of a string flag: want the caller's default")
+	}
+	if r := c.Flag(ctx, "features/missing", nil); r.Reason != flag.ReasonError || r.ErrorCode != flag.ErrFlagNotFound || r.Err == nil {
+		t.Errorf("missing flag = %+v", r)
+	}
+	if !c.BoolFlag(ctx, "features/missing", true, nil) {
+		t.Error("missing flag: want the caller's default")
+	}
+	for range 3 {
+		if r := c.Flag(ctx, "features/broken", nil); r.ErrorCode != flag.ErrParse {
+			t.Errorf("broken flag = %+v", r)
+		}
+	}
+	if n := rec.errCount(); n != 1 {
+		t.Errorf("%d reports for a broken flag read 3 times, want 1 (compiled once per version)", n)
+	}
+	// The environment overrides the store, for flags too.
+	if r := c.Flag(ctx, "features/forced", nil); r.Value != false || r.Reason != flag.ReasonDisabled || r.Source != sdk.SourceEnv {
+		t.Errorf("env-overridden flag = %+v", r)
+	}
+	// A new version is a new compilation.
+	l.Put("features/checkout", vane.TypeString, `true`)
+	if r := c.Flag(ctx, "features/checkout", nil); r.Value != true || r.Reason != flag.ReasonStatic || r.Version != 2 {
+		t.Errorf("after the change = %+v", r)
+	}
+}

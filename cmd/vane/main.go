@@ -20,6 +20,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	// Flag schedule conditions name IANA time zones; embed the zone
+	// database so they resolve on hosts without /usr/share/zoneinfo.
+	_ "time/tzdata"
 )
 
 // version is the release version of the binary, set at link time with

@@ -20,11 +20,12 @@ type compiledFlag struct {
 	version int64
 	flag    *flag.Flag
 	err     error
+	tally   *flag.Tally // nil when usage is not tracked
 }
 
 // compile returns the compiled form of p, compiling it if p is a version
-// the cache has not seen.
-func (c *flagCache) compile(p *vane.Parameter) *compiledFlag {
+// the cache has not seen; r, if not nil, counts its evaluations.
+func (c *flagCache) compile(p *vane.Parameter, r *flag.Recorder) *compiledFlag {
 	if v, ok := c.m.Load(p.Name); ok {
 		if cf := v.(*compiledFlag); cf.version == p.Version {
 			return cf
@@ -35,6 +36,9 @@ func (c *flagCache) compile(p *vane.Parameter) *compiledFlag {
 		cf.err = &flag.Error{Path: "$", Message: "a flag must be a String parameter, not " + string(p.Type)}
 	} else {
 		cf.flag, cf.err = flag.Parse(p.Name, p.Value)
+	}
+	if r != nil {
+		cf.tally = r.Tally(p.Name, cf.flag)
 	}
 	c.m.Store(p.Name, cf)
 	return cf
@@ -73,8 +77,15 @@ func (s *Server) registerEvaluateRoutes(mux *http.ServeMux) {
 
 // evaluate evaluates one flag parameter at time now.
 func (s *Server) evaluate(p *vane.Parameter, ctx flag.Context, now time.Time) *evaluationJSON {
-	cf := s.flags.compile(p)
+	var rec *flag.Recorder
+	if s.Usage != nil {
+		rec = &s.usage
+	}
+	cf := s.flags.compile(p, rec)
 	out := &evaluationJSON{Name: p.Name, Version: p.Version}
+	if cf.tally != nil {
+		defer func() { cf.tally.Add(out.Variant, now) }()
+	}
 	if cf.err != nil {
 		out.Reason, out.ErrorCode = flag.ReasonError, flag.ErrParse
 		out.ErrorMessage = "the stored flag document is invalid: " + cf.err.Error()

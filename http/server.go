@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/flag"
 	"github.com/vanehq/vane/metrics"
 )
 
@@ -72,6 +73,10 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds a call of Ready.
 	ReadyTimeout time.Duration
+	// Usage, if set, records how often flags are evaluated: the server's
+	// own evaluations (counted in memory, written by FlushUsage) and the
+	// counts SDKs send to POST /v1/usage. Nil turns usage tracking off.
+	Usage vane.UsageStore
 	// OFREPBase is the path OFREP flag keys are relative to, canonical
 	// (ending in "/"); "" means "/", where a key is a whole name without
 	// its leading slash.
@@ -97,7 +102,8 @@ type Server struct {
 	srv     *http.Server
 	served  chan error // the result of srv.Serve
 	closing bool
-	flags   flagCache // compiled flags for /v1/evaluate
+	flags   flagCache     // compiled flags for /v1/evaluate
+	usage   flag.Recorder // evaluation counts until FlushUsage
 }
 
 // NewServer returns a Server with the defaults: Addr DefaultAddr, a logger
@@ -216,6 +222,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerCompactRoutes(mux)
 		s.registerEvaluateRoutes(mux)
 		s.registerOFREPRoutes(mux)
+		s.registerUsageRoutes(mux)
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)

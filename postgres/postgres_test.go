@@ -130,6 +130,20 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestUsageConformance runs the flag usage conformance tests.
+func TestUsageConformance(t *testing.T) {
+	baseURL(t)
+	storetest.RunUsage(t, func(t *testing.T) vane.UsageStore {
+		_, dsn := NewSchema(t)
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 // TestConformanceIndex runs the suite on the in-memory index over
 // PostgreSQL: served from memory or not, it must behave as the backend
 // does. Closing the index closes the store.

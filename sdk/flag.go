@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/flag"
@@ -11,8 +12,9 @@ import (
 
 // compiledFlag is a flag document compiled once per version.
 type compiledFlag struct {
-	flag *flag.Flag
-	err  error
+	flag  *flag.Flag
+	err   error
+	tally *flag.Tally // nil when usage is not reported
 }
 
 // flagSlot holds the compiled form of a value, made on first use.
@@ -32,6 +34,9 @@ func (s *flagSlot) compile(c *Client, name string, typ vane.Type, value string, 
 		if cf.flag, cf.err = flag.Parse(name, value); cf.err != nil {
 			cf.err = fmt.Errorf("sdk: flag %s: %w", name, cf.err)
 		}
+	}
+	if c.reportsUsage() {
+		cf.tally = c.usage.Tally(name, cf.flag)
 	}
 	if s.p.CompareAndSwap(nil, cf) && cf.err != nil {
 		c.report(cf.err)
@@ -62,7 +67,7 @@ func (c *Client) Flag(ctx context.Context, name string, evalCtx flag.Context) Fl
 	if ev != nil {
 		cf := ev.flag.compile(c, c.absolute(name), vane.TypeString, ev.value, false)
 		if cf.err == nil {
-			return FlagResult{Result: cf.flag.Evaluate(evalCtx, now), Name: c.absolute(name), Source: SourceEnv}
+			return cf.count(FlagResult{Result: cf.flag.Evaluate(evalCtx, now), Name: c.absolute(name), Source: SourceEnv}, now)
 		}
 	}
 	if e == nil {
@@ -73,10 +78,18 @@ func (c *Client) Flag(ctx context.Context, name string, evalCtx flag.Context) Fl
 	}
 	cf := e.flag.compile(c, e.name, e.typ, e.value, e.sealed)
 	if cf.err != nil {
-		return FlagResult{Name: e.name, Source: SourceStore, Version: e.version,
-			Result: flag.Result{Reason: flag.ReasonError, ErrorCode: flag.ErrParse}, Err: cf.err}
+		return cf.count(FlagResult{Name: e.name, Source: SourceStore, Version: e.version,
+			Result: flag.Result{Reason: flag.ReasonError, ErrorCode: flag.ErrParse}, Err: cf.err}, now)
 	}
-	return FlagResult{Result: cf.flag.Evaluate(evalCtx, now), Name: e.name, Source: SourceStore, Version: e.version}
+	return cf.count(FlagResult{Result: cf.flag.Evaluate(evalCtx, now), Name: e.name, Source: SourceStore, Version: e.version}, now)
+}
+
+// count tallies an evaluation for the usage report and returns it.
+func (cf *compiledFlag) count(r FlagResult, now time.Time) FlagResult {
+	if cf.tally != nil {
+		cf.tally.Add(r.Variant, now)
+	}
+	return r
 }
 
 // BoolFlag evaluates a boolean flag; def is served when the flag is

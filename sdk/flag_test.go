@@ -2,7 +2,9 @@ package sdk_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/flag"
@@ -63,5 +65,48 @@ func TestFlags(t *testing.T) {
 	l.Put("features/checkout", vane.TypeString, `true`)
 	if r := c.Flag(ctx, "features/checkout", nil); r.Value != true || r.Reason != flag.ReasonStatic || r.Version != 2 {
 		t.Errorf("after the change = %+v", r)
+	}
+}
+
+func TestFlagUsageReported(t *testing.T) {
+	s := startServer(t)
+	s.put("/app/features/x", `{"rollout_percentage": 50}`)
+	s.put("/app/features/quiet", `true`)
+	c, _ := open(t, sdk.Config{Server: s.URL(), Paths: []string{"/app/"}, UsageInterval: 50 * time.Millisecond})
+	quiet, _ := open(t, sdk.Config{Server: s.URL(), Paths: []string{"/app/"}, DisableUsage: true})
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		c.Flag(ctx, "features/x", flag.Context{"targetingKey": fmt.Sprint("user-", i)})
+		quiet.Flag(ctx, "features/quiet", nil)
+	}
+	c.Flag(ctx, "features/x", nil) // an error: counted under ""
+	var rows []vane.FlagUsage
+	waitUntil(t, "the usage report", func() bool {
+		var err error
+		rows, err = s.store.Usage(ctx, "/app/", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, r := range rows {
+			n += r.Count
+		}
+		return n == 21
+	})
+	for _, r := range rows {
+		if r.Name != "/app/features/x" || r.Day != time.Now().UTC().Format(time.DateOnly) {
+			t.Errorf("usage row %+v", r)
+		}
+	}
+	// Counts made just before Close are sent by Close.
+	c.Flag(ctx, "features/x", flag.Context{"targetingKey": "last"})
+	c.Close()
+	rows, _ = s.store.Usage(ctx, "/app/", "")
+	var n int64
+	for _, r := range rows {
+		n += r.Count
+	}
+	if n != 22 {
+		t.Errorf("after Close %d evaluations recorded, want 22: %+v", n, rows)
 	}
 }

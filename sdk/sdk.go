@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/flag"
 )
 
 // Defaults of Config.
@@ -51,6 +52,7 @@ const (
 	DefaultMinBackoff        = 100 * time.Millisecond
 	DefaultMaxBackoff        = 30 * time.Second
 	DefaultSaveDelay         = time.Second
+	DefaultUsageInterval     = time.Minute
 )
 
 // Config configures a Client.
@@ -107,6 +109,14 @@ type Config struct {
 	OnError func(error)
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+
+	// DisableUsage stops the client from reporting how often it
+	// evaluates each flag (counts by flag, variant and day, sent to
+	// POST /v1/usage every UsageInterval and at Close). The report feeds
+	// the server's stale-flag listing; it never delays an evaluation.
+	DisableUsage bool
+	// UsageInterval is how often usage is reported. Default: one minute.
+	UsageInterval time.Duration
 }
 
 // Source says which layer a value came from.
@@ -164,6 +174,10 @@ type Client struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	local  bool // values come from a Local, not a server
+
+	usage        flag.Recorder // flag evaluation counts
+	usagePending []usageRow    // counts a failed report keeps; the reporter's
+	usageDone    chan struct{} // closed when the reporter returns
 }
 
 type envVal struct {
@@ -223,6 +237,13 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 
 	runCtx, stop := context.WithCancel(context.Background())
 	c.cancel = stop
+	if c.reportsUsage() {
+		c.usageDone = make(chan struct{})
+		go func() {
+			defer close(c.usageDone)
+			c.reportUsage(runCtx)
+		}()
+	}
 	go func() {
 		defer close(c.done)
 		if c.cfg.PollInterval > 0 {
@@ -263,6 +284,9 @@ func newClient(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.UsageInterval <= 0 {
+		cfg.UsageInterval = DefaultUsageInterval
+	}
 	if len(cfg.Paths) == 0 {
 		cfg.Paths = []string{"/"}
 	}
@@ -302,6 +326,9 @@ func (c *Client) Close() error {
 	if c.cancel != nil {
 		c.cancel()
 		<-c.done
+		if c.usageDone != nil {
+			<-c.usageDone
+		}
 	}
 	c.events.close()
 	c.mu.Lock()

@@ -68,6 +68,7 @@ func (s *server) start() {
 	h.Addr = s.addr
 	h.Store = idx
 	h.Cipher = kr
+	h.Usage = st
 	h.Watch = s.opts
 	h.Logger = slog.New(slog.DiscardHandler)
 	// The port may take a moment to be free again after a restart.

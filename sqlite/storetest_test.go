@@ -20,3 +20,15 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+// TestUsageConformance runs the flag usage conformance tests.
+func TestUsageConformance(t *testing.T) {
+	storetest.RunUsage(t, func(t *testing.T) vane.UsageStore {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

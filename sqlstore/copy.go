@@ -93,6 +93,8 @@ func copyTables() []copyTable {
 		{name: "changes", keyCols: 1, sumCol: "seq",
 			columns: []copyColumn{intColumn("seq"), textColumn("op"), textColumn("name"), intColumn("version"),
 				textColumn("type"), textColumn("labels"), textColumn("tag_keys"), intColumn("at"), textColumn("principal")}},
+		{name: "flag_usage", keyCols: 3, sumCol: "count",
+			columns: []copyColumn{textColumn("name"), textColumn("day"), textColumn("variant"), intColumn("count"), intColumn("last_at")}},
 	}
 }
 

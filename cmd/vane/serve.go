@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ import (
 const (
 	DefaultAddr    = "127.0.0.1:7420"
 	DefaultDataDir = "./vane-data"
+	// DefaultUsageFlushInterval is how often the server writes its flag
+	// evaluation counts.
+	DefaultUsageFlushInterval = 10 * time.Second
 	// DefaultChangeRetention is how long change-log records are kept.
 	DefaultChangeRetention = "168h"
 	// DefaultCompactInterval is how often serve compacts the change log,
@@ -70,12 +74,15 @@ type Config struct {
 	// /myapp/prod/features/; default "/" (a key is a whole name without
 	// its leading slash).
 	OFREPBase string `json:"ofrep_base"`
+	// FlagUsage turns flag usage tracking on ("true", the default) or
+	// off ("false"): evaluation counts by flag, variant and day.
+	FlagUsage string `json:"flag_usage"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info",
-		ChangeRetention: DefaultChangeRetention, OFREPBase: "/"}
+		ChangeRetention: DefaultChangeRetention, OFREPBase: "/", FlagUsage: "true"}
 }
 
 // Main is a running Vane server: the store, its in-memory index and the
@@ -88,6 +95,8 @@ type Main struct {
 	Keyring *keyring.Keyring
 	Index   *index.Store
 	HTTP    *http.Server
+
+	usageDone chan struct{} // closed when usageLoop returns
 
 	// CompactInterval is how often the change log is compacted, after
 	// once at start (when Config.ChangeRetention is not 0).
@@ -145,6 +154,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if retention > 0 {
 		wg.Go(func() { m.compactLoop(fctx, retention) })
 	}
+
 	wg.Go(func() {
 		if listen != nil {
 			go listen(fctx, func() {
@@ -170,6 +180,14 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Ready = m.Store.Ping
 	m.HTTP.Cipher = m.Keyring
 	m.HTTP.OFREPBase = m.Config.OFREPBase
+	if on, _ := strconv.ParseBool(m.Config.FlagUsage); on {
+		m.HTTP.Usage = sqlStore(m.Store)
+		m.usageDone = make(chan struct{})
+		go func() {
+			defer close(m.usageDone)
+			m.usageLoop(fctx)
+		}()
+	}
 	m.HTTP.CheckValue = func(name string, typ vane.Type, value string) error {
 		return vflag.CheckParameter(name, string(typ), value)
 	}
@@ -227,16 +245,39 @@ func parseRetention(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// usageLoop writes the server's flag evaluation counts every
+// DefaultUsageFlushInterval until ctx is done.
+func (m *Main) usageLoop(ctx context.Context) {
+	t := time.NewTicker(DefaultUsageFlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.HTTP.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+				m.Logger.Warn("cannot record flag usage; the counts are kept for the next try", "err", err)
+			}
+		}
+	}
+}
+
 // Close stops the HTTP server, letting in-flight requests finish, then
 // closes the store.
 func (m *Main) Close() error {
 	var errs []error
 	if m.HTTP != nil {
 		errs = append(errs, m.HTTP.Close())
+		if err := m.HTTP.FlushUsage(context.Background()); err != nil {
+			m.Logger.Warn("cannot record flag usage at shutdown", "err", err)
+		}
 	}
 	if m.cancel != nil {
 		m.cancel()
 		<-m.done
+		if m.usageDone != nil {
+			<-m.usageDone
+		}
 	}
 	if m.Index != nil {
 		errs = append(errs, m.Index.Close()) // closes m.Store
@@ -254,10 +295,10 @@ the data directory (or PostgreSQL with --store).
 
 Configuration comes from defaults, then --config FILE (JSON with the keys
 addr, data, store, region, account, log_format, log_level,
-master_key_file, change_retention, ofrep_base), then the
+master_key_file, change_retention, ofrep_base, flag_usage), then the
 environment variables VANE_ADDR, VANE_DATA, VANE_STORE, VANE_REGION,
 VANE_ACCOUNT, VANE_LOG_FORMAT, VANE_LOG_LEVEL, VANE_MASTER_KEY_FILE,
-VANE_CHANGE_RETENTION and VANE_OFREP_BASE, then flags. --region and --account (default
+VANE_CHANGE_RETENTION, VANE_OFREP_BASE and VANE_FLAG_USAGE, then flags. --region and --account (default
 us-east-1 and 000000000000) form the ARNs of the AWS SSM protocol served
 on POST /.
 
@@ -274,7 +315,9 @@ written and evaluated by POST /v1/evaluate and by OpenFeature's remote
 evaluation protocol under /ofrep/v1, whose flag keys are names relative to
 --ofrep-base (default /: a key is a whole name without its leading slash;
 with --ofrep-base /myapp/prod/features/ the key new-checkout is
-/myapp/prod/features/new-checkout).
+/myapp/prod/features/new-checkout). The server counts flag evaluations by
+flag, variant and day, its own and those SDKs report (GET /v1/usage, vane
+flags ls); --flag-usage=false turns that off.
 
 The change log (GET /v1/changes, the replay of GET /v1/watch) keeps the
 changes of the last --change-retention (a Go duration, default 168h; 0
@@ -428,6 +471,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	logFormat := fs.String("log-format", cfg.LogFormat, "log `format`: text or json")
 	logLevel := fs.String("log-level", cfg.LogLevel, "log `level`: debug, info, warn or error")
 	masterKeyFile := fs.String("master-key-file", cfg.MasterKeyFile, "keyring `file` of the keys that encrypt SecureString values (default: keyring.json in the data directory)")
+	flagUsage := fs.String("flag-usage", cfg.FlagUsage, "count flag evaluations by flag, variant and day: `true` or false")
 	ofrepBase := fs.String("ofrep-base", cfg.OFREPBase, "the `path` OFREP flag keys are relative to, such as /myapp/prod/features/")
 	changeRetention := fs.String("change-retention", cfg.ChangeRetention, "how long the change log keeps changes, a `duration` such as 168h or 30m; 0 keeps them all")
 	if err := fs.Parse(args); err != nil {
@@ -449,7 +493,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	for env, dst := range map[string]*string{
 		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_STORE": &cfg.Store, "VANE_REGION": &cfg.Region, "VANE_ACCOUNT": &cfg.Account, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
-		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention, "VANE_OFREP_BASE": &cfg.OFREPBase,
+		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention, "VANE_OFREP_BASE": &cfg.OFREPBase, "VANE_FLAG_USAGE": &cfg.FlagUsage,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -458,7 +502,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	// Flags given explicitly win over the file and the environment.
 	flagged := map[string][2]*string{
 		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "store": {store, &cfg.Store}, "region": {region, &cfg.Region}, "account": {account, &cfg.Account}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
-		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention}, "ofrep-base": {ofrepBase, &cfg.OFREPBase},
+		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention}, "ofrep-base": {ofrepBase, &cfg.OFREPBase}, "flag-usage": {flagUsage, &cfg.FlagUsage},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {
@@ -479,6 +523,9 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		return cfg, usageError{fmt.Errorf("ofrep base %q: %s", cfg.OFREPBase, vane.ErrorMessage(err))}
 	}
 	cfg.OFREPBase = base
+	if _, err := strconv.ParseBool(cfg.FlagUsage); err != nil {
+		return cfg, usageError{fmt.Errorf("flag usage %q: use true or false", cfg.FlagUsage)}
+	}
 	return cfg, nil
 }
 

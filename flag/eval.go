@@ -216,3 +216,14 @@ func Bucket(salt, key string) int {
 	sum := sha256.Sum256(b)
 	return int(binary.BigEndian.Uint64(sum[:8]) % 100_000)
 }
+
+// Rules returns how many targeting rules the flag has.
+func (f *Flag) Rules() int { return len(f.rules) }
+
+// Static reports whether the flag is a bare true/false, and its value.
+func (f *Flag) Static() (value any, ok bool) {
+	if !f.static {
+		return nil, false
+	}
+	return f.variants[f.def], true
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +155,62 @@ func evaluateOn(t *testing.T, c *http.Client, url string, evalCtx flag.Context) 
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestFlagsCLI runs vane put, vane flags eval and vane flags ls against a
+// real server.
+func TestFlagsCLI(t *testing.T) {
+	srv := startServer(t)
+	srv.fails(t, 1, []string{"put", "/app/prod/features/checkout", `{"enabled": true, "rollout_percentage": 120}`},
+		"$.rollout_percentage: 120 is not from 0 to 100", "ValidationException")
+	srv.ok(t, "put", "/app/prod/features/checkout", `{"rollout_percentage": 100, "rules": [{"name": "beta", "when_match": true,
+		"conditions": [{"action": "EQUALS", "key": "tier", "value": "beta"}]}], "default": false}`)
+	srv.ok(t, "put", "/app/prod/features/dark-mode", "true")
+	srv.ok(t, "put", "/app/prod/features/kill", `{"enabled": false}`)
+	srv.ok(t, "put", "/app/prod/tuning/ttl", "300")
+
+	out := srv.ok(t, "flags", "eval", "/app/prod/features/checkout", "--ctx", "targetingKey=u1", "--ctx", "tier=beta")
+	rows := tableRows(t, out, "VALUE", "VARIANT", "REASON", "RULE")
+	if fmt.Sprint(rows) != "[[true on TARGETING_MATCH beta]]" {
+		t.Errorf("flags eval: %v", rows)
+	}
+	out = srv.ok(t, "flags", "eval", "/app/prod/features/checkout", "--ctx", "targetingKey=u1", "--ctx", "tier=7", "-o", "json")
+	var r struct {
+		Value  any
+		Reason string
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Value != true || r.Reason != "SPLIT" {
+		t.Errorf("flags eval -o json (tier=7 is the number 7, no rule match): %s", out)
+	}
+	srv.fails(t, 1, []string{"flags", "eval", "/app/prod/tuning/ttl"}, "not a flag")
+	srv.fails(t, 2, []string{"flags", "eval", "/app/prod/features/checkout", "--ctx", "novalue"}, "KEY=VALUE")
+
+	// An SDK's usage report shows in the listing.
+	body := `{"usage": [{"name": "/app/prod/features/checkout", "variant": "on", "count": 42, "last": "` + time.Now().UTC().Format(time.RFC3339) + `"}]}`
+	resp, err := http.Post(srv.URL+"/v1/usage", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST /v1/usage: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	out = srv.ok(t, "flags", "ls", "/app")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if cols := regexp.MustCompile(`\s{2,}`).Split(lines[0], -1); fmt.Sprint(cols) != "[NAME STATE ROLLOUT RULES LAST EVALUATED EVALS 30D]" {
+		t.Fatalf("flags ls header %q", cols)
+	}
+	got := map[string]string{}
+	for _, line := range lines[1:] {
+		row := regexp.MustCompile(`\s{2,}`).Split(line, -1)
+		got[row[0]] = strings.Join(append(row[1:4], row[5]), " ")
+		if row[0] == "/app/prod/features/checkout" && row[4] == "never" {
+			t.Errorf("checkout shows no last evaluation: %v", row)
+		}
+	}
+	want := map[string]string{
+		"/app/prod/features/checkout":  "enabled 100% 1 42",
+		"/app/prod/features/dark-mode": "true - 0 0",
+		"/app/prod/features/kill":      "disabled - 0 0",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("flags ls:\n%s\ngot %v\nwant %v", out, got, want)
+	}
 }

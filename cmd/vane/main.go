@@ -94,6 +94,7 @@ func commands() []command {
 		{"unlabel", "remove labels from a version of a parameter", (*cli).unlabel},
 		{"tag", "list, add or remove a parameter's tags", (*cli).tag},
 		{"watch", "print the changes under a path as they happen", (*cli).watch},
+		{"flags", "list feature flags with their usage, or evaluate one", (*cli).flags},
 		{"keys", "list, create and rotate the keys that encrypt SecureString values", (*cli).keys},
 		{"version", "print the version of this binary", (*cli).version},
 		{"help", "print help about vane or one of its commands", (*cli).help},

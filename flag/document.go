@@ -49,6 +49,7 @@ type Flag struct {
 	regions     map[string]struct{}
 	rules       []rule
 	metadata    map[string]any
+	usesTime    bool // a condition reads the time
 
 	Description string
 	Owner       string
@@ -439,6 +440,9 @@ func (f *Flag) parseRule(path string, raw json.RawMessage) (rule, error) {
 		m, err := compileCondition(cpath, action, key, cd["value"])
 		if err != nil {
 			return ru, err
+		}
+		if strings.HasPrefix(action, "SCHEDULE_") {
+			f.usesTime = true
 		}
 		ru.conditions = append(ru.conditions, m)
 	}

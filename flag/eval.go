@@ -227,3 +227,8 @@ func (f *Flag) Static() (value any, ok bool) {
 	}
 	return f.variants[f.def], true
 }
+
+// UsesTime reports whether evaluating the flag reads the time passed to
+// Evaluate (it has schedule conditions); callers may pass the zero time
+// otherwise.
+func (f *Flag) UsesTime() bool { return f.usesTime }

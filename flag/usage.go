@@ -7,7 +7,10 @@ import (
 )
 
 // Usage is a count of one flag's evaluations to one variant ("" for
-// evaluations that erred without a fallback), and the time of the latest.
+// evaluations that erred without a fallback). Last is when the count was
+// drained: the latest evaluation happened before it, by at most the
+// drain interval (counting reads no clock, which costs more than the
+// count).
 type Usage struct {
 	Name    string
 	Variant string
@@ -27,7 +30,6 @@ type Tally struct {
 	r        *Recorder
 	name     string
 	counts   map[string]*atomic.Int64 // fixed at creation: never written after
-	last     atomic.Int64             // unix nanoseconds of the latest count
 	isDirty  atomic.Bool
 	variants []string
 }
@@ -45,15 +47,14 @@ func (r *Recorder) Tally(name string, f *Flag) *Tally {
 	return t
 }
 
-// Add counts one evaluation to variant at now. It never blocks on a lock
-// except, once per Drain interval, to register the tally as counted.
-func (t *Tally) Add(variant string, now time.Time) {
+// Add counts one evaluation to variant. It never blocks on a lock except,
+// once per Drain interval, to register the tally as counted.
+func (t *Tally) Add(variant string) {
 	c, ok := t.counts[variant]
 	if !ok {
 		c = t.counts[""]
 	}
 	c.Add(1)
-	t.last.Store(now.UnixNano())
 	if !t.isDirty.Load() && t.isDirty.CompareAndSwap(false, true) {
 		t.r.mu.Lock()
 		t.r.dirty = append(t.r.dirty, t)
@@ -61,8 +62,9 @@ func (t *Tally) Add(variant string, now time.Time) {
 	}
 }
 
-// Drain returns the counts made since the previous Drain, and resets them.
-func (r *Recorder) Drain() []Usage {
+// Drain returns the counts made since the previous Drain, with Last set
+// to now, and resets them.
+func (r *Recorder) Drain(now time.Time) []Usage {
 	r.mu.Lock()
 	tallies := r.dirty
 	r.dirty = nil
@@ -72,7 +74,7 @@ func (r *Recorder) Drain() []Usage {
 		// Unmark first: a count made after this registers the tally
 		// again, so nothing falls between two Drains.
 		t.isDirty.Store(false)
-		last := time.Unix(0, t.last.Load()).UTC()
+		last := now.UTC()
 		for _, v := range t.variants {
 			if n := t.counts[v].Swap(0); n > 0 {
 				out = append(out, Usage{Name: t.name, Variant: v, Count: n, Last: last})

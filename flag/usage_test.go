@@ -17,6 +17,7 @@ func TestRecorderCountsEveryEvaluationOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	totals := map[string]int64{}
 	var mu sync.Mutex
+	now := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	stop, drained := make(chan struct{}), make(chan struct{})
 	go func() { // drain concurrently with the counting
 		defer close(drained)
@@ -26,7 +27,7 @@ func TestRecorderCountsEveryEvaluationOnce(t *testing.T) {
 				return
 			default:
 			}
-			us := r.Drain()
+			us := r.Drain(now)
 			mu.Lock()
 			for _, u := range us {
 				totals[u.Name+":"+u.Variant] += u.Count
@@ -34,26 +35,25 @@ func TestRecorderCountsEveryEvaluationOnce(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	now := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				tally.Add("a", now)
-				tally.Add("b", now)
-				tally.Add("zzz", now) // not a variant: counted as an error
+				tally.Add("a")
+				tally.Add("b")
+				tally.Add("zzz") // not a variant: counted as an error
 			}
 		}()
 	}
 	wg.Wait()
 	close(stop)
 	<-drained
-	for _, u := range r.Drain() {
+	for _, u := range r.Drain(now) {
 		totals[u.Name+":"+u.Variant] += u.Count
 	}
-	broken.Add("", now)
-	for _, u := range r.Drain() {
+	broken.Add("")
+	for _, u := range r.Drain(now) {
 		totals[u.Name+":"+u.Variant] += u.Count
 		if !u.Last.Equal(now) {
 			t.Errorf("Last = %v, want %v", u.Last, now)
@@ -65,7 +65,7 @@ func TestRecorderCountsEveryEvaluationOnce(t *testing.T) {
 			t.Errorf("%s counted %d, want %d", k, totals[k], v)
 		}
 	}
-	if us := r.Drain(); len(us) != 0 {
+	if us := r.Drain(now); len(us) != 0 {
 		t.Errorf("a Drain with nothing counted returned %v", us)
 	}
 }

@@ -45,7 +45,7 @@ func (s *Server) FlushUsage(ctx context.Context) error {
 	if s.Usage == nil {
 		return nil
 	}
-	counts := s.usage.Drain()
+	counts := s.usage.Drain(s.now())
 	if len(counts) == 0 {
 		return nil
 	}

@@ -2,7 +2,11 @@ package sdk_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -127,22 +131,20 @@ func (c *ttlCache) get(name string) (string, bool) {
 
 var sinkResult sdk.FlagResult
 
-// BenchmarkFlag measures local evaluation: a boolean document flag, and a
+// BenchmarkFlag measures local evaluation in a client opened on a server
+// (usage counting on, as in production): a boolean document flag, and a
 // flag with five conditions and a percentage rollout.
 func BenchmarkFlag(b *testing.B) {
-	c, l, err := sdk.NewLocal(sdk.Config{Paths: []string{"/app/prod/"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	l.Put("features/simple", vane.TypeString, `{"enabled": true, "excluded_user_ids": ["u-banned"]}`)
-	l.Put("features/targeted", vane.TypeString, `{"default": false, "rules": [{"name": "eu-premium", "when_match": true,
+	c := openOn(b, map[string]string{
+		"/app/prod/features/simple": `{"enabled": true, "excluded_user_ids": ["u-banned"]}`,
+		"/app/prod/features/targeted": `{"default": false, "rules": [{"name": "eu-premium", "when_match": true,
 		"rollout_percentage": 50, "conditions": [
 		{"action": "EQUALS", "key": "tier", "value": "premium"},
 		{"action": "IN", "key": "region", "value": ["eu-west-1", "eu-central-1"]},
 		{"action": "KEY_GREATER_THAN_OR_EQUAL_VALUE", "key": "age_days", "value": 30},
 		{"action": "STARTSWITH", "key": "email", "value": "a"},
-		{"action": "NOT_EQUALS", "key": "plan", "value": "trial"}]}]}`)
+		{"action": "NOT_EQUALS", "key": "plan", "value": "trial"}]}]}`,
+	})
 	ctx := context.Background()
 	evalCtx := flag.Context{"targetingKey": "user-42", "tier": "premium", "region": "eu-west-1", "age_days": 45.0, "email": "ann@example.com", "plan": "pro"}
 	b.Run("BoolDocument", func(b *testing.B) {
@@ -160,4 +162,41 @@ func BenchmarkFlag(b *testing.B) {
 			sinkResult = c.Flag(ctx, "/app/prod/features/targeted", evalCtx)
 		}
 	})
+}
+
+// openOn opens a client on a stand-in server that serves a snapshot of
+// params, holds the watch stream open and accepts usage reports.
+func openOn(b *testing.B, params map[string]string) *sdk.Client {
+	b.Helper()
+	var snap struct {
+		Sequence   int64            `json:"sequence"`
+		Parameters []map[string]any `json:"parameters"`
+	}
+	for name, value := range params {
+		snap.Parameters = append(snap.Parameters, map[string]any{"name": name, "type": "String", "value": value, "version": 1})
+	}
+	body, _ := json.Marshal(snap)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/snapshot":
+			w.Write(body)
+		case "/v1/watch":
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	c, err := sdk.Open(context.Background(), sdk.Config{Server: srv.URL, Paths: []string{"/app/prod/"}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		c.Close()
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return c
 }

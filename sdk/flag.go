@@ -63,11 +63,10 @@ type FlagResult struct {
 func (c *Client) Flag(ctx context.Context, name string, evalCtx flag.Context) FlagResult {
 	st := c.state.Load()
 	e, ev := c.lookup(st, name)
-	now := c.cfg.Now()
 	if ev != nil {
 		cf := ev.flag.compile(c, c.absolute(name), vane.TypeString, ev.value, false)
 		if cf.err == nil {
-			return cf.count(FlagResult{Result: cf.flag.Evaluate(evalCtx, now), Name: c.absolute(name), Source: SourceEnv}, now)
+			return cf.count(FlagResult{Result: cf.flag.Evaluate(evalCtx, c.now(cf.flag)), Name: c.absolute(name), Source: SourceEnv})
 		}
 	}
 	if e == nil {
@@ -79,15 +78,25 @@ func (c *Client) Flag(ctx context.Context, name string, evalCtx flag.Context) Fl
 	cf := e.flag.compile(c, e.name, e.typ, e.value, e.sealed)
 	if cf.err != nil {
 		return cf.count(FlagResult{Name: e.name, Source: SourceStore, Version: e.version,
-			Result: flag.Result{Reason: flag.ReasonError, ErrorCode: flag.ErrParse}, Err: cf.err}, now)
+			Result: flag.Result{Reason: flag.ReasonError, ErrorCode: flag.ErrParse}, Err: cf.err})
 	}
-	return cf.count(FlagResult{Result: cf.flag.Evaluate(evalCtx, now), Name: e.name, Source: SourceStore, Version: e.version}, now)
+	return cf.count(FlagResult{Result: cf.flag.Evaluate(evalCtx, c.now(cf.flag)), Name: e.name, Source: SourceStore, Version: e.version})
+}
+
+// now returns the time for evaluating f: the clock's for a flag with
+// schedule conditions, and the zero time for the others, which do not
+// look at it (reading the clock costs as much as evaluating a flag).
+func (c *Client) now(f *flag.Flag) time.Time {
+	if f.UsesTime() {
+		return c.cfg.Now()
+	}
+	return time.Time{}
 }
 
 // count tallies an evaluation for the usage report and returns it.
-func (cf *compiledFlag) count(r FlagResult, now time.Time) FlagResult {
+func (cf *compiledFlag) count(r FlagResult) FlagResult {
 	if cf.tally != nil {
-		cf.tally.Add(r.Variant, now)
+		cf.tally.Add(r.Variant)
 	}
 	return r
 }

@@ -110,3 +110,21 @@ func TestFlagUsageReported(t *testing.T) {
 		t.Errorf("after Close %d evaluations recorded, want 22: %+v", n, rows)
 	}
 }
+
+func TestScheduleFlagsReadTheClock(t *testing.T) {
+	monday := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	c, l, err := sdk.NewLocal(sdk.Config{Paths: []string{"/app/"}, Now: func() time.Time { return monday }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l.Put("features/weekday", vane.TypeString, `{"default": false, "rules": [{"name": "monday", "when_match": true, "conditions": [
+		{"action": "SCHEDULE_BETWEEN_DAYS_OF_WEEK", "key": "CURRENT_DAY_OF_WEEK", "value": {"DAYS": ["MONDAY"], "TIMEZONE": "UTC"}}]}]}`)
+	if r := c.Flag(context.Background(), "features/weekday", nil); r.Value != true || r.Rule != "monday" {
+		t.Errorf("on a Monday: %+v", r)
+	}
+	monday = monday.Add(24 * time.Hour)
+	if c.BoolFlag(context.Background(), "features/weekday", true, nil) {
+		t.Error("on a Tuesday the Monday rule matched")
+	}
+}

@@ -44,7 +44,7 @@ func (c *Client) reportUsage(ctx context.Context) {
 // sendUsage posts the counts made since the last report (and those a
 // failed report kept), at most 1,000 rows a request.
 func (c *Client) sendUsage(ctx context.Context) {
-	for _, u := range c.usage.Drain() {
+	for _, u := range c.usage.Drain(c.cfg.Now()) {
 		c.usagePending = append(c.usagePending, usageRow{Name: u.Name, Variant: u.Variant, Count: u.Count, Last: u.Last})
 	}
 	for len(c.usagePending) > 0 {

@@ -140,10 +140,16 @@ func startMoto(b *testing.B, owner *testing.B) string {
 	}
 }
 
-// loadPosts is loadGets for SSM requests: it issues b.N POSTs of body with
-// the target from parallel keep-alive clients and reports throughput and
-// the 99th percentile latency.
+// loadPosts issues b.N SSM requests from parallel keep-alive clients and
+// reports throughput and the 99th percentile latency.
 func loadPosts(b *testing.B, url, target string, body []byte, wantLen int) {
+	loadRequests(b, func() *http.Request { return ssmRequest(url, target, body) }, wantLen)
+}
+
+// loadRequests issues b.N requests made by newReq from parallel keep-alive
+// clients, checks each answers 200 with wantLen bytes, and reports
+// throughput and the 99th percentile latency.
+func loadRequests(b *testing.B, newReq func() *http.Request, wantLen int) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}}
 	defer client.CloseIdleConnections()
 	var mu sync.Mutex
@@ -154,7 +160,8 @@ func loadPosts(b *testing.B, url, target string, body []byte, wantLen int) {
 		lat := make([]time.Duration, 0, 1024)
 		for pb.Next() {
 			start := time.Now()
-			resp, err := client.Do(ssmRequest(url, target, body))
+			req := newReq()
+			resp, err := client.Do(req)
 			if err != nil {
 				b.Error(err)
 				return
@@ -163,7 +170,7 @@ func loadPosts(b *testing.B, url, target string, body []byte, wantLen int) {
 			resp.Body.Close()
 			lat = append(lat, time.Since(start))
 			if resp.StatusCode != http.StatusOK || int(n) != wantLen {
-				b.Errorf("POST %s: status %d, %d bytes, want %d", target, resp.StatusCode, n, wantLen)
+				b.Errorf("%s %s: status %d, %d bytes, want %d", req.Method, req.URL.Path, resp.StatusCode, n, wantLen)
 				return
 			}
 		}

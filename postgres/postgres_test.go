@@ -264,9 +264,10 @@ func TestTextColumnsSortByBytes(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	// parameters, versions, labels (2), tags (2), changes, schema_migrations
-	if n != 8 {
-		t.Errorf("%d name, label and key columns, want 8", n)
+	// parameters, versions, labels (2), tags (2), changes, schema_migrations,
+	// flag_usage
+	if n != 9 {
+		t.Errorf("%d name, label and key columns, want 9", n)
 	}
 }
 

@@ -298,6 +298,10 @@ func (s *Server) handleDeleteParameter(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.checkDelete(r.Context(), pathName(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.Store.Delete(r.Context(), &vane.DeleteInput{Name: pathName(r), ExpectVersion: expect}); err != nil {
 		s.writeError(w, r, err)
 		return

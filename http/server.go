@@ -73,6 +73,9 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds a call of Ready.
 	ReadyTimeout time.Duration
+	// Audit, if set, serves the audit history (GET /v1/audit). The store
+	// writes the entries of its own mutations.
+	Audit vane.AuditLog
 	// Usage, if set, records how often flags are evaluated: the server's
 	// own evaluations (counted in memory, written by FlushUsage) and the
 	// counts SDKs send to POST /v1/usage. Nil turns usage tracking off.
@@ -223,6 +226,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerEvaluateRoutes(mux)
 		s.registerOFREPRoutes(mux)
 		s.registerUsageRoutes(mux)
+		s.registerAuditRoutes(mux)
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)
@@ -305,6 +309,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Until authentication exists every request is anonymous; no client
 	// header is trusted for identity.
 	ctx = vane.NewContextWithPrincipal(ctx, vane.AnonymousPrincipal)
+	ctx = vane.NewContextWithRequest(ctx, vane.RequestInfo{Source: clientAddr(r), RequestID: id})
 	r = r.WithContext(ctx)
 	rw := &responseWriter{ResponseWriter: w, s: s, r: r}
 
@@ -438,4 +443,14 @@ func (s *Server) checkValue(in *vane.PutInput) error {
 		return err
 	}
 	return vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "%s", err.Error())
+}
+
+// clientAddr returns the address of the client, without its port. Proxy
+// headers such as X-Forwarded-For are not trusted: anyone can send them.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -466,6 +466,9 @@ func (h *ssmHandler) deleteParameter(r *http.Request, req *ssmDeleteParameterReq
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	if err := h.s.checkDelete(r.Context(), *req.Name); err != nil {
+		return nil, err
+	}
 	if err := h.s.Store.Delete(r.Context(), &vane.DeleteInput{Name: *req.Name}); err != nil {
 		return nil, err
 	}
@@ -489,6 +492,12 @@ func (h *ssmHandler) deleteParameters(r *http.Request, req *ssmDeleteParametersR
 	checkNames(&c, req.Names)
 	if err := c.err(); err != nil {
 		return nil, err
+	}
+	// The deletion guard refuses the whole call rather than a part of it.
+	for _, name := range req.Names {
+		if err := h.s.checkDelete(r.Context(), name); err != nil {
+			return nil, err
+		}
 	}
 	resp := &ssmDeleteParametersResponse{DeletedParameters: []string{}, InvalidParameters: []string{}}
 	seen := make(map[string]bool, len(req.Names))

@@ -130,6 +130,19 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestAuditConformance runs the audit history conformance tests.
+func TestAuditConformance(t *testing.T) {
+	baseURL(t)
+	storetest.RunAudit(t, func(t *testing.T) storetest.AuditStore {
+		_, dsn := NewSchema(t)
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 // TestUsageConformance runs the flag usage conformance tests.
 func TestUsageConformance(t *testing.T) {
 	baseURL(t)
@@ -265,9 +278,9 @@ func TestTextColumnsSortByBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// parameters, versions, labels (2), tags (2), changes, schema_migrations,
-	// flag_usage
-	if n != 9 {
-		t.Errorf("%d name, label and key columns, want 9", n)
+	// flag_usage, audit
+	if n != 10 {
+		t.Errorf("%d name, label and key columns, want 10", n)
 	}
 }
 

@@ -32,3 +32,14 @@ func TestUsageConformance(t *testing.T) {
 		return s
 	})
 }
+
+// TestAuditConformance runs the audit history conformance tests.
+func TestAuditConformance(t *testing.T) {
+	storetest.RunAudit(t, func(t *testing.T) storetest.AuditStore {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

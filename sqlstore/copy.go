@@ -26,6 +26,8 @@ type CopyStats struct {
 	Labels     int64
 	Tags       int64
 	Changes    int64
+	Audit      int64 // audit history entries
+	Usage      int64 // flag usage rows
 	// MaxSeq is the highest change-log sequence copied; the destination's
 	// next change gets MaxSeq+1.
 	MaxSeq int64
@@ -37,7 +39,7 @@ type CopyStats struct {
 
 // Total is the number of rows copied, all tables together.
 func (st *CopyStats) Total() int64 {
-	return st.Parameters + st.Versions + st.Labels + st.Tags + st.Changes
+	return st.Parameters + st.Versions + st.Labels + st.Tags + st.Changes + st.Audit + st.Usage
 }
 
 func (st *CopyStats) count(table string) *int64 {
@@ -50,6 +52,10 @@ func (st *CopyStats) count(table string) *int64 {
 		return &st.Labels
 	case "tags":
 		return &st.Tags
+	case "audit":
+		return &st.Audit
+	case "flag_usage":
+		return &st.Usage
 	default:
 		return &st.Changes
 	}
@@ -93,6 +99,9 @@ func copyTables() []copyTable {
 		{name: "changes", keyCols: 1, sumCol: "seq",
 			columns: []copyColumn{intColumn("seq"), textColumn("op"), textColumn("name"), intColumn("version"),
 				textColumn("type"), textColumn("labels"), textColumn("tag_keys"), intColumn("at"), textColumn("principal")}},
+		{name: "audit", keyCols: 1, sumCol: "id",
+			columns: []copyColumn{intColumn("id"), intColumn("at"), textColumn("principal"), textColumn("source"), textColumn("request_id"),
+				textColumn("action"), textColumn("name"), intColumn("old_version"), intColumn("new_version"), textColumn("result"), textColumn("detail")}},
 		{name: "flag_usage", keyCols: 3, sumCol: "count",
 			columns: []copyColumn{textColumn("name"), textColumn("day"), textColumn("variant"), intColumn("count"), intColumn("last_at")}},
 	}

@@ -136,6 +136,11 @@ func appendChange(ctx context.Context, tx txn, c vane.Change) error {
 	if err != nil {
 		return err
 	}
+	// The audit entry is written with the change, so that no change is
+	// made without one.
+	if err := insertAudit(ctx, tx, vane.AuditOf(ctx, c)); err != nil {
+		return err
+	}
 	if tx.s.Dialect.Notify != nil {
 		// Sent with the commit, so other nodes hear of the change only
 		// once it is visible.

@@ -95,6 +95,8 @@ vane migrate --from ./vane-data/vane.db --to sqlite:///backup/vane.db`)
 		{"labels", stats.Labels},
 		{"tags", stats.Tags},
 		{"changes", stats.Changes},
+		{"audit", stats.Audit},
+		{"flag usage", stats.Usage},
 	}
 	width := len(fmt.Sprint(stats.Total()))
 	for _, r := range rows {

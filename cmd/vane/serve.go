@@ -36,6 +36,8 @@ const (
 	// DefaultUsageFlushInterval is how often the server writes its flag
 	// evaluation counts.
 	DefaultUsageFlushInterval = 10 * time.Second
+	// DefaultAuditRetention is how long audit entries are kept: a year.
+	DefaultAuditRetention = "8760h"
 	// DefaultChangeRetention is how long change-log records are kept.
 	DefaultChangeRetention = "168h"
 	// DefaultCompactInterval is how often serve compacts the change log,
@@ -74,6 +76,9 @@ type Config struct {
 	// /myapp/prod/features/; default "/" (a key is a whole name without
 	// its leading slash).
 	OFREPBase string `json:"ofrep_base"`
+	// AuditRetention is how long the audit history is kept, a Go
+	// duration; "0" keeps it all.
+	AuditRetention string `json:"audit_retention"`
 	// FlagUsage turns flag usage tracking on ("true", the default) or
 	// off ("false"): evaluation counts by flag, variant and day.
 	FlagUsage string `json:"flag_usage"`
@@ -82,7 +87,8 @@ type Config struct {
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info",
-		ChangeRetention: DefaultChangeRetention, OFREPBase: "/", FlagUsage: "true"}
+		ChangeRetention: DefaultChangeRetention, OFREPBase: "/", FlagUsage: "true",
+		AuditRetention: DefaultAuditRetention}
 }
 
 // Main is a running Vane server: the store, its in-memory index and the
@@ -123,7 +129,11 @@ func NewMain() *Main {
 func (m *Main) Run(ctx context.Context) error {
 	retention, err := parseRetention(m.Config.ChangeRetention)
 	if err != nil {
-		return usageError{err}
+		return usageError{fmt.Errorf("change retention %w", err)}
+	}
+	auditRetention, err := parseRetention(m.Config.AuditRetention)
+	if err != nil {
+		return usageError{fmt.Errorf("audit retention %w", err)}
 	}
 	store, listen, err := m.openStore(ctx)
 	if err != nil {
@@ -151,8 +161,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.cancel, m.done = cancel, make(chan struct{})
 	wake := make(chan struct{}, 1)
 	var wg sync.WaitGroup
-	if retention > 0 {
-		wg.Go(func() { m.compactLoop(fctx, retention) })
+	if retention > 0 || auditRetention > 0 {
+		wg.Go(func() { m.compactLoop(fctx, retention, auditRetention) })
 	}
 
 	wg.Go(func() {
@@ -180,6 +190,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Ready = m.Store.Ping
 	m.HTTP.Cipher = m.Keyring
 	m.HTTP.OFREPBase = m.Config.OFREPBase
+	m.HTTP.Audit = sqlStore(m.Store)
 	if on, _ := strconv.ParseBool(m.Config.FlagUsage); on {
 		m.HTTP.Usage = sqlStore(m.Store)
 		m.usageDone = make(chan struct{})
@@ -208,7 +219,7 @@ func (m *Main) Run(ctx context.Context) error {
 // node of a shared database does so; the runs are serialized by the
 // store's write lock, and all but the first of an hour find nothing to
 // remove.
-func (m *Main) compactLoop(ctx context.Context, retention time.Duration) {
+func (m *Main) compactLoop(ctx context.Context, retention, auditRetention time.Duration) {
 	every := m.CompactInterval
 	if every <= 0 {
 		every = DefaultCompactInterval
@@ -216,13 +227,25 @@ func (m *Main) compactLoop(ctx context.Context, retention time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		before := time.Now().Add(-retention)
-		n, err := m.Index.Compact(ctx, before)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			m.Logger.Warn("cannot compact the change log; retrying at the next interval", "retention", m.Config.ChangeRetention, "err", err)
-		case err == nil:
-			m.Logger.Info("change log compacted", "removed", n, "retention", m.Config.ChangeRetention, "before", before.UTC().Format(time.RFC3339))
+		if retention > 0 {
+			before := time.Now().Add(-retention)
+			n, err := m.Index.Compact(ctx, before)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				m.Logger.Warn("cannot compact the change log; retrying at the next interval", "retention", m.Config.ChangeRetention, "err", err)
+			case err == nil:
+				m.Logger.Info("change log compacted", "removed", n, "retention", m.Config.ChangeRetention, "before", before.UTC().Format(time.RFC3339))
+			}
+		}
+		if auditRetention > 0 {
+			before := time.Now().Add(-auditRetention)
+			n, err := sqlStore(m.Store).PruneAudit(ctx, before)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				m.Logger.Warn("cannot prune the audit history; retrying at the next interval", "retention", m.Config.AuditRetention, "err", err)
+			case err == nil && n > 0:
+				m.Logger.Info("audit history pruned", "removed", n, "retention", m.Config.AuditRetention)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -240,7 +263,7 @@ func parseRetention(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("change retention %q: use a duration of 0 or more such as 168h or 30m (0 keeps every change)", s)
+		return 0, fmt.Errorf("%q: use a duration of 0 or more such as 168h or 30m (0 keeps everything)", s)
 	}
 	return d, nil
 }
@@ -295,10 +318,12 @@ the data directory (or PostgreSQL with --store).
 
 Configuration comes from defaults, then --config FILE (JSON with the keys
 addr, data, store, region, account, log_format, log_level,
-master_key_file, change_retention, ofrep_base, flag_usage), then the
+master_key_file, change_retention, audit_retention, ofrep_base,
+flag_usage), then the
 environment variables VANE_ADDR, VANE_DATA, VANE_STORE, VANE_REGION,
 VANE_ACCOUNT, VANE_LOG_FORMAT, VANE_LOG_LEVEL, VANE_MASTER_KEY_FILE,
-VANE_CHANGE_RETENTION, VANE_OFREP_BASE and VANE_FLAG_USAGE, then flags. --region and --account (default
+VANE_CHANGE_RETENTION, VANE_AUDIT_RETENTION, VANE_OFREP_BASE and
+VANE_FLAG_USAGE, then flags. --region and --account (default
 us-east-1 and 000000000000) form the ARNs of the AWS SSM protocol served
 on POST /.
 
@@ -323,7 +348,10 @@ The change log (GET /v1/changes, the replay of GET /v1/watch) keeps the
 changes of the last --change-retention (a Go duration, default 168h; 0
 keeps them all): the server compacts it at start and then hourly. Parameter
 versions are not affected. A watcher or node resuming from a change no
-longer kept gets a reset and reloads a snapshot.
+longer kept gets a reset and reloads a snapshot. The audit history (GET
+/v1/audit, vane audit) records every change with who made it, from where
+and the request id; it keeps the entries of the last --audit-retention
+(default 8760h, a year; 0 keeps them all), pruned with the change log.
 
 Several nodes share one PostgreSQL database with --store postgres://...;
 each keeps its own in-memory index and follows the others' writes. They
@@ -473,6 +501,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	masterKeyFile := fs.String("master-key-file", cfg.MasterKeyFile, "keyring `file` of the keys that encrypt SecureString values (default: keyring.json in the data directory)")
 	flagUsage := fs.String("flag-usage", cfg.FlagUsage, "count flag evaluations by flag, variant and day: `true` or false")
 	ofrepBase := fs.String("ofrep-base", cfg.OFREPBase, "the `path` OFREP flag keys are relative to, such as /myapp/prod/features/")
+	auditRetention := fs.String("audit-retention", cfg.AuditRetention, "how long the audit history keeps entries, a `duration` such as 8760h; 0 keeps them all")
 	changeRetention := fs.String("change-retention", cfg.ChangeRetention, "how long the change log keeps changes, a `duration` such as 168h or 30m; 0 keeps them all")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError{err}
@@ -493,7 +522,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	for env, dst := range map[string]*string{
 		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_STORE": &cfg.Store, "VANE_REGION": &cfg.Region, "VANE_ACCOUNT": &cfg.Account, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
-		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention, "VANE_OFREP_BASE": &cfg.OFREPBase, "VANE_FLAG_USAGE": &cfg.FlagUsage,
+		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention, "VANE_OFREP_BASE": &cfg.OFREPBase, "VANE_FLAG_USAGE": &cfg.FlagUsage, "VANE_AUDIT_RETENTION": &cfg.AuditRetention,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -502,7 +531,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	// Flags given explicitly win over the file and the environment.
 	flagged := map[string][2]*string{
 		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "store": {store, &cfg.Store}, "region": {region, &cfg.Region}, "account": {account, &cfg.Account}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
-		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention}, "ofrep-base": {ofrepBase, &cfg.OFREPBase}, "flag-usage": {flagUsage, &cfg.FlagUsage},
+		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention}, "ofrep-base": {ofrepBase, &cfg.OFREPBase}, "flag-usage": {flagUsage, &cfg.FlagUsage}, "audit-retention": {auditRetention, &cfg.AuditRetention},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {
@@ -516,7 +545,10 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		return cfg, usageError{fmt.Errorf("region %q: use an AWS region name such as us-east-1", cfg.Region)}
 	}
 	if _, err := parseRetention(cfg.ChangeRetention); err != nil {
-		return cfg, usageError{err}
+		return cfg, usageError{fmt.Errorf("change retention %w", err)}
+	}
+	if _, err := parseRetention(cfg.AuditRetention); err != nil {
+		return cfg, usageError{fmt.Errorf("audit retention %w", err)}
 	}
 	base, err := vane.ValidatePath(cfg.OFREPBase)
 	if err != nil {

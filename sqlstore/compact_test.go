@@ -112,7 +112,7 @@ func TestCopyCompacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sqlstore.CopyStats{Parameters: 8, Versions: 14, Labels: 4, Tags: 8, Changes: 1, Audit: 25, MaxSeq: 25, Floor: 24} // the audit history is not compacted
+	want := sqlstore.CopyStats{Parameters: 8, Versions: 14, Labels: 4, Tags: 8, Changes: 1, Audit: 25, MaxSeq: 25, MaxAuditID: 25, Floor: 24} // the audit history is not compacted
 	if *stats != want {
 		t.Errorf("stats = %+v, want %+v", *stats, want)
 	}

@@ -30,7 +30,8 @@ type CopyStats struct {
 	Usage      int64 // flag usage rows
 	// MaxSeq is the highest change-log sequence copied; the destination's
 	// next change gets MaxSeq+1.
-	MaxSeq int64
+	MaxSeq     int64
+	MaxAuditID int64 // the highest audit entry id copied; dst's next entry gets MaxAuditID+1
 	// Floor is the compaction floor copied: the source no longer kept the
 	// changes up to this sequence, and the destination reports them gone
 	// likewise (0: nothing was compacted).
@@ -260,8 +261,8 @@ func (s *tableSum) add(rows [][]any) {
 // than handed a log with a hole. On SQLite, inserting explicit values into the AUTOINCREMENT seq
 // column already advances it. Any other destination is taken to be
 // PostgreSQL, which Copy recognises by its Dialect.Rebind being set (SQLite
-// keeps "?" placeholders), and its changes.seq to be a serial column whose
-// sequence Copy sets with setval.
+// keeps "?" placeholders), and its changes.seq and audit.id to be serial
+// columns whose sequences Copy sets with setval.
 //
 // Finally Copy verifies the copy: per table, the count, max and sum of an
 // integer column computed by each database, and an order-independent digest
@@ -279,8 +280,11 @@ func Copy(ctx context.Context, dst, src *Store, progress func(done, total int64)
 		}
 		return nil, err
 	}
-	if err := setSequence(ctx, dst, stats.MaxSeq); err != nil {
+	if err := setSequence(ctx, dst, "changes", "seq", stats.MaxSeq); err != nil {
 		return nil, fmt.Errorf("sqlstore: copy: set the change sequence: %w", err)
+	}
+	if err := setSequence(ctx, dst, "audit", "id", stats.MaxAuditID); err != nil {
+		return nil, fmt.Errorf("sqlstore: copy: set the audit sequence: %w", err)
 	}
 	if err := setFloor(ctx, dst, stats.Floor); err != nil {
 		return nil, fmt.Errorf("sqlstore: copy: set the compaction floor: %w", err)
@@ -343,8 +347,11 @@ func copyRows(ctx context.Context, dst, src *Store, progress func(done, total in
 			}
 			sum.add(rows)
 			*stats.count(t.name) += int64(len(rows))
-			if t.name == "changes" {
+			switch t.name {
+			case "changes":
 				stats.MaxSeq = rows[len(rows)-1][0].(int64)
+			case "audit":
+				stats.MaxAuditID = rows[len(rows)-1][0].(int64)
 			}
 			done += int64(len(rows))
 			if progress != nil {
@@ -383,7 +390,7 @@ func writeBatch(ctx context.Context, dst *Store, t *copyTable, rows [][]any) err
 
 // setSequence makes dst's next change get the sequence maxSeq+1. See Copy
 // for how it tells PostgreSQL from SQLite.
-func setSequence(ctx context.Context, dst *Store, maxSeq int64) error {
+func setSequence(ctx context.Context, dst *Store, table, column string, maxSeq int64) error {
 	if dst.Dialect.Rebind == nil || maxSeq == 0 {
 		return nil
 	}
@@ -393,12 +400,12 @@ func setSequence(ctx context.Context, dst *Store, maxSeq int64) error {
 	}
 	defer tx.Rollback()
 	var set sql.NullInt64
-	if err := tx.queryRow(ctx, `SELECT setval(pg_get_serial_sequence('changes', 'seq'), ?)`, maxSeq).Scan(&set); err != nil {
+	if err := tx.queryRow(ctx, `SELECT setval(pg_get_serial_sequence(?, ?), ?)`, table, column, maxSeq).Scan(&set); err != nil {
 		return tx.s.translate(err)
 	}
 	if !set.Valid {
 		// pg_get_serial_sequence is NULL when the column owns no sequence.
-		return errors.New("changes.seq has no sequence")
+		return errors.New(table + "." + column + " has no sequence")
 	}
 	return tx.commit()
 }

@@ -168,7 +168,7 @@ func TestCopy(t *testing.T) {
 		}
 		// 6 parameters with 1+i%4 versions, 3 more, one deleted and one
 		// deleted and recreated.
-		want := sqlstore.CopyStats{Parameters: 8, Versions: 14, Labels: 4, Tags: 8, Changes: 25, Audit: 25, MaxSeq: 25}
+		want := sqlstore.CopyStats{Parameters: 8, Versions: 14, Labels: 4, Tags: 8, Changes: 25, Audit: 25, MaxSeq: 25, MaxAuditID: 25}
 		if *stats != want {
 			t.Errorf("stats = %+v, want %+v", *stats, want)
 		}
@@ -300,7 +300,7 @@ func TestCopyManyBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sqlstore.CopyStats{Parameters: 1200, Versions: 1600, Changes: 1600, Audit: 1600, MaxSeq: 1600}
+	want := sqlstore.CopyStats{Parameters: 1200, Versions: 1600, Changes: 1600, Audit: 1600, MaxSeq: 1600, MaxAuditID: 1600}
 	if *stats != want {
 		t.Errorf("stats = %+v, want %+v", *stats, want)
 	}

@@ -28,7 +28,10 @@ func RunAudit(t *testing.T, open func(t *testing.T) AuditStore) {
 		ctx = vane.NewContextWithRequest(ctx, vane.RequestInfo{Source: "10.0.0.7", RequestID: "req-1"})
 		const secret = "s3cr3t-plaintext-value"
 		steps := []func() error{
-			func() error { _, err := s.Put(ctx, &vane.PutInput{Name: "/a/x", Value: "1", Type: vane.TypeString}); return err },
+			func() error {
+				_, err := s.Put(ctx, &vane.PutInput{Name: "/a/x", Value: "1", Type: vane.TypeString})
+				return err
+			},
 			func() error {
 				_, err := s.Put(ctx, &vane.PutInput{Name: "/a/x", Value: "2", Overwrite: true})
 				return err
@@ -45,7 +48,9 @@ func RunAudit(t *testing.T, open func(t *testing.T) AuditStore) {
 				_, err := s.Unlabel(ctx, &vane.LabelInput{Name: "/a/x", Version: 1, Labels: []string{"stable"}})
 				return err
 			},
-			func() error { return s.AddTags(ctx, &vane.TagInput{Name: "/a/x", Tags: []vane.Tag{{Key: "team", Value: "pay"}}}) },
+			func() error {
+				return s.AddTags(ctx, &vane.TagInput{Name: "/a/x", Tags: []vane.Tag{{Key: "team", Value: "pay"}}})
+			},
 			func() error { return s.RemoveTags(ctx, &vane.TagInput{Name: "/a/x", Keys: []string{"team"}}) },
 			func() error { return s.Delete(ctx, &vane.DeleteInput{Name: "/a/x"}) },
 		}

@@ -128,7 +128,9 @@ func TestMultiNode(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			ssm(nodes[0], "PutParameter", map[string]any{"Name": fmt.Sprintf("/mn/ssm/p%d", i), "Value": "v", "Type": "String"})
 		}
-		waitVersion(t, client, nodes[2].url, "/mn/ssm/p2", 1)
+		for _, n := range nodes[1:] {
+			waitVersion(t, client, n.url, "/mn/ssm/p2", 1)
+		}
 		got := ssm(nodes[2], "GetParameter", map[string]any{"Name": "/mn/ssm/secret", "WithDecryption": true})
 		if v := got["Parameter"].(map[string]any)["Value"]; v != "s3cr3t" {
 			t.Fatalf("SecureString put on one node reads %q with decryption on another", v)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 	"github.com/vanehq/vane/index"
 	"github.com/vanehq/vane/postgres"
 	"github.com/vanehq/vane/storetest"
@@ -157,6 +158,20 @@ func TestUsageConformance(t *testing.T) {
 	})
 }
 
+// TestKeysConformance runs the access key store conformance tests.
+func TestKeysConformance(t *testing.T) {
+	baseURL(t)
+	storetest.RunKeys(t, func(t *testing.T) auth.KeyStore {
+		_, dsn := NewSchema(t)
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 // TestConformanceIndex runs the suite on the in-memory index over
 // PostgreSQL: served from memory or not, it must behave as the backend
 // does. Closing the index closes the store.
@@ -278,9 +293,9 @@ func TestTextColumnsSortByBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// parameters, versions, labels (2), tags (2), changes, schema_migrations,
-	// flag_usage, audit
-	if n != 10 {
-		t.Errorf("%d name, label and key columns, want 10", n)
+	// flag_usage, audit, access_keys
+	if n != 11 {
+		t.Errorf("%d name, label and key columns, want 11", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 	"github.com/vanehq/vane/sqlite"
 	"github.com/vanehq/vane/storetest"
 )
@@ -40,6 +41,18 @@ func TestAuditConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		return s
+	})
+}
+
+// TestKeysConformance runs the access key store conformance tests.
+func TestKeysConformance(t *testing.T) {
+	storetest.RunKeys(t, func(t *testing.T) auth.KeyStore {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
 		return s
 	})
 }

@@ -28,6 +28,7 @@ type CopyStats struct {
 	Changes    int64
 	Audit      int64 // audit history entries
 	Usage      int64 // flag usage rows
+	Keys       int64 // access keys
 	// MaxSeq is the highest change-log sequence copied; the destination's
 	// next change gets MaxSeq+1.
 	MaxSeq     int64
@@ -40,7 +41,7 @@ type CopyStats struct {
 
 // Total is the number of rows copied, all tables together.
 func (st *CopyStats) Total() int64 {
-	return st.Parameters + st.Versions + st.Labels + st.Tags + st.Changes + st.Audit + st.Usage
+	return st.Parameters + st.Versions + st.Labels + st.Tags + st.Changes + st.Audit + st.Usage + st.Keys
 }
 
 func (st *CopyStats) count(table string) *int64 {
@@ -57,6 +58,8 @@ func (st *CopyStats) count(table string) *int64 {
 		return &st.Audit
 	case "flag_usage":
 		return &st.Usage
+	case "access_keys":
+		return &st.Keys
 	default:
 		return &st.Changes
 	}
@@ -103,6 +106,9 @@ func copyTables() []copyTable {
 		{name: "audit", keyCols: 1, sumCol: "id",
 			columns: []copyColumn{intColumn("id"), intColumn("at"), textColumn("principal"), textColumn("source"), textColumn("request_id"),
 				textColumn("action"), textColumn("name"), intColumn("old_version"), intColumn("new_version"), textColumn("result"), textColumn("detail")}},
+		{name: "access_keys", keyCols: 1, sumCol: "created_at",
+			columns: []copyColumn{textColumn("id"), textColumn("name"), textColumn("secret_hash"), textColumn("secret_sealed"),
+				textColumn("policy"), intColumn("created_at"), intColumn("last_used_at"), intColumn("expires_at"), intColumn("disabled")}},
 		{name: "flag_usage", keyCols: 3, sumCol: "count",
 			columns: []copyColumn{textColumn("name"), textColumn("day"), textColumn("variant"), intColumn("count"), intColumn("last_at")}},
 	}

@@ -97,6 +97,7 @@ vane migrate --from ./vane-data/vane.db --to sqlite:///backup/vane.db`)
 		{"changes", stats.Changes},
 		{"audit", stats.Audit},
 		{"flag usage", stats.Usage},
+		{"access keys", stats.Keys},
 	}
 	width := len(fmt.Sprint(stats.Total()))
 	for _, r := range rows {

@@ -1,0 +1,18 @@
+-- Access keys (package auth): the credentials of the SSM protocol (SigV4)
+-- and of the native API (bearer tokens). No secret is kept in plaintext:
+-- secret_hash is its SHA-256 in hex, for bearer tokens; secret_sealed is
+-- the token sealed by the keyring, for SigV4, which needs the secret
+-- itself. Times are Unix nanoseconds, 0 meaning never; policy is the JSON
+-- document. disabled is 0 or 1, as in SQLite, so that rows copy between
+-- the two as integers.
+CREATE TABLE access_keys (
+	id            TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	name          TEXT COLLATE "C" NOT NULL UNIQUE,
+	secret_hash   TEXT    NOT NULL,
+	secret_sealed TEXT    NOT NULL,
+	policy        TEXT    NOT NULL,
+	created_at    BIGINT  NOT NULL,
+	last_used_at  BIGINT  NOT NULL DEFAULT 0,
+	expires_at    BIGINT  NOT NULL DEFAULT 0,
+	disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
+);

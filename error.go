@@ -18,6 +18,7 @@ const (
 	EUNAUTHORIZED = "unauthorized"   // no valid credential
 	EFORBIDDEN    = "forbidden"      // the credential may not do this
 	EUNAVAILABLE  = "unavailable"    // a dependency is down; retry later
+	ETHROTTLED    = "throttled"      // the caller sends too many requests; retry later
 	EGONE         = "gone"           // the requested history is no longer kept
 )
 

@@ -38,6 +38,7 @@ var errorStatus = map[string]int{
 	vane.EINTERNAL:     http.StatusInternalServerError,
 	vane.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	vane.EGONE:         http.StatusGone,
+	vane.ETHROTTLED:    http.StatusTooManyRequests,
 }
 
 // ErrorStatus returns the HTTP status of a vane error code.

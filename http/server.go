@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -73,6 +74,11 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// ReadyTimeout bounds a call of Ready.
 	ReadyTimeout time.Duration
+	// TLSCertFile and TLSKeyFile, when both set, make the server speak
+	// HTTPS with that certificate (PEM files, the chain first).
+	TLSCertFile, TLSKeyFile string
+	// RateLimit limits each caller's request rate; zero is no limit.
+	RateLimit RateLimit
 	// Audit, if set, serves the audit history (GET /v1/audit). The store
 	// writes the entries of its own mutations.
 	Audit vane.AuditLog
@@ -107,6 +113,8 @@ type Server struct {
 	closing bool
 	flags   flagCache     // compiled flags for /v1/evaluate
 	usage   flag.Recorder // evaluation counts until FlushUsage
+	limit   *limiter      // nil without a RateLimit
+	scheme  string        // "https" with TLS, else "" (http)
 }
 
 // NewServer returns a Server with the defaults: Addr DefaultAddr, a logger
@@ -133,9 +141,24 @@ func (s *Server) Open() error {
 	if s.ln != nil || s.closing {
 		return errors.New("http: server already opened or closed")
 	}
+	var tlsConfig *tls.Config
+	if s.TLSCertFile != "" || s.TLSKeyFile != "" {
+		if s.TLSCertFile == "" || s.TLSKeyFile == "" {
+			return errors.New("http: TLS needs both a certificate and a key file")
+		}
+		cert, err := tls.LoadX509KeyPair(s.TLSCertFile, s.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("http: TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("http: listen: %w", err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+		s.scheme = "https"
 	}
 	s.ln = ln
 	s.srv = &http.Server{
@@ -165,7 +188,11 @@ func (s *Server) URL() string {
 		// A wildcard listener is dual-stack, so IPv4 loopback reaches it.
 		ip = net.IPv4(127, 0, 0, 1)
 	}
-	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(addr.Port))
+	scheme := "http"
+	if s.scheme != "" {
+		scheme = s.scheme
+	}
+	return scheme + "://" + net.JoinHostPort(ip.String(), strconv.Itoa(addr.Port))
 }
 
 // Close stops accepting connections and waits up to ShutdownTimeout for
@@ -214,6 +241,7 @@ func (s *Server) Handler() http.Handler {
 		var b [6]byte
 		rand.Read(b[:])
 		s.idPrefix = hex.EncodeToString(b[:]) + "-"
+		s.limit = newLimiter(s.RateLimit)
 
 		mux := http.NewServeMux()
 		s.registerParameterRoutes(mux)
@@ -291,6 +319,7 @@ var nameRoots = []string{"/v1/parameters/", "/v1/history/", "/v1/labels/", "/v1/
 const (
 	routeUnmatched = "unmatched"
 	routeInvalid   = "invalid_path"
+	routeThrottled = "throttled"
 )
 
 // middleware wraps the mux with what every request gets.
@@ -321,6 +350,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route = routeInvalid
 		s.writeError(w, r, err)
 		rw.status = ErrorStatus(vane.ErrorCode(err))
+	} else if ok, wait := m.allow(r); !ok {
+		route = routeThrottled
+		rw.status = s.throttle(w, r, wait)
 	} else {
 		m.mux.ServeHTTP(rw, r)
 		route = r.Pattern
@@ -453,4 +485,13 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// allow applies the rate limit to a request; probes are never limited.
+func (m *middleware) allow(r *http.Request) (bool, time.Duration) {
+	s := m.s
+	if s.limit == nil || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		return true, 0
+	}
+	return s.limit.allow(rateKey(r), time.Now())
 }

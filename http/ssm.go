@@ -225,7 +225,9 @@ var ssmErrors = map[ssmErrorKey]ssmErrorRow{
 	{vane.EUNAUTHORIZED, ""}: {"UnrecognizedClientException", http.StatusBadRequest},
 
 	{vane.EUNAVAILABLE, ""}: {ssmInternalServerError, http.StatusServiceUnavailable},
-	{vane.EINTERNAL, ""}:    {ssmInternalServerError, http.StatusInternalServerError},
+	// AWS SDKs back off and retry on this type.
+	{vane.ETHROTTLED, ""}: {"ThrottlingException", http.StatusBadRequest},
+	{vane.EINTERNAL, ""}:  {ssmInternalServerError, http.StatusInternalServerError},
 	// No SSM operation reads the change log, so none can meet a compacted
 	// one; if one ever did, it would be the server's failure.
 	{vane.EGONE, ""}: {ssmInternalServerError, http.StatusInternalServerError},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -36,5 +37,33 @@ func TestAuditAndDeletionGuardCLI(t *testing.T) {
 	}
 	if strings.Contains(out, "hunter2-plaintext") {
 		t.Error("the audit history shows a SecureString's plaintext")
+	}
+}
+
+// TestServeRateLimit starts vane serve with a rate limit and checks that a
+// burst beyond it gets 429 with Retry-After, and that bad settings are
+// refused.
+func TestServeRateLimit(t *testing.T) {
+	bin := vaneBinary(t)
+	srv := startServeProcess(t, bin, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--rate-limit", "1", "--rate-burst", "2")
+	defer srv.cmd.Process.Kill()
+	var codes []int
+	for range 3 {
+		resp, err := http.Get(srv.url + "/v1/parameters?path=/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 {
+		t.Errorf("statuses %v, want [200 200 429]", codes)
+	}
+	res := runVane(t, bin, "", "", "serve", "--rate-limit", "fast")
+	if res.code != 2 || !strings.Contains(res.stderr, "rate limit") {
+		t.Errorf("--rate-limit fast: exit %d, stderr %q", res.code, res.stderr)
 	}
 }

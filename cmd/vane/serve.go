@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -79,6 +80,16 @@ type Config struct {
 	// AuditRetention is how long the audit history is kept, a Go
 	// duration; "0" keeps it all.
 	AuditRetention string `json:"audit_retention"`
+	// TLSCert and TLSKey, both set, serve HTTPS with that certificate
+	// and key (PEM files).
+	TLSCert string `json:"tls_cert"`
+	TLSKey  string `json:"tls_key"`
+	// RateLimit is how many requests a second each caller may send
+	// (a token bucket per credential, or per client address for anonymous
+	// callers); "0" is no limit. RateBurst is the bucket's size ("0":
+	// one second's worth).
+	RateLimit string `json:"rate_limit"`
+	RateBurst string `json:"rate_burst"`
 	// FlagUsage turns flag usage tracking on ("true", the default) or
 	// off ("false"): evaluation counts by flag, variant and day.
 	FlagUsage string `json:"flag_usage"`
@@ -88,7 +99,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info",
 		ChangeRetention: DefaultChangeRetention, OFREPBase: "/", FlagUsage: "true",
-		AuditRetention: DefaultAuditRetention}
+		AuditRetention: DefaultAuditRetention, RateLimit: "0", RateBurst: "0"}
 }
 
 // Main is a running Vane server: the store, its in-memory index and the
@@ -191,6 +202,10 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Cipher = m.Keyring
 	m.HTTP.OFREPBase = m.Config.OFREPBase
 	m.HTTP.Audit = sqlStore(m.Store)
+	m.HTTP.TLSCertFile, m.HTTP.TLSKeyFile = m.Config.TLSCert, m.Config.TLSKey
+	if m.HTTP.RateLimit, err = parseRateLimit(m.Config); err != nil {
+		return usageError{err}
+	}
 	if on, _ := strconv.ParseBool(m.Config.FlagUsage); on {
 		m.HTTP.Usage = sqlStore(m.Store)
 		m.usageDone = make(chan struct{})
@@ -319,11 +334,12 @@ the data directory (or PostgreSQL with --store).
 Configuration comes from defaults, then --config FILE (JSON with the keys
 addr, data, store, region, account, log_format, log_level,
 master_key_file, change_retention, audit_retention, ofrep_base,
-flag_usage), then the
+flag_usage, rate_limit, rate_burst, tls_cert, tls_key), then the
 environment variables VANE_ADDR, VANE_DATA, VANE_STORE, VANE_REGION,
 VANE_ACCOUNT, VANE_LOG_FORMAT, VANE_LOG_LEVEL, VANE_MASTER_KEY_FILE,
-VANE_CHANGE_RETENTION, VANE_AUDIT_RETENTION, VANE_OFREP_BASE and
-VANE_FLAG_USAGE, then flags. --region and --account (default
+VANE_CHANGE_RETENTION, VANE_AUDIT_RETENTION, VANE_OFREP_BASE,
+VANE_FLAG_USAGE, VANE_RATE_LIMIT, VANE_RATE_BURST, VANE_TLS_CERT and
+VANE_TLS_KEY, then flags. --tls-cert and --tls-key (PEM files) serve HTTPS. --region and --account (default
 us-east-1 and 000000000000) form the ARNs of the AWS SSM protocol served
 on POST /.
 
@@ -342,7 +358,10 @@ evaluation protocol under /ofrep/v1, whose flag keys are names relative to
 with --ofrep-base /myapp/prod/features/ the key new-checkout is
 /myapp/prod/features/new-checkout). The server counts flag evaluations by
 flag, variant and day, its own and those SDKs report (GET /v1/usage, vane
-flags ls); --flag-usage=false turns that off.
+flags ls); --flag-usage=false turns that off. --rate-limit N limits each
+caller to N requests a second (bursts of --rate-burst): SSM callers get
+ThrottlingException, which AWS SDKs back off from, and others 429 with
+Retry-After.
 
 The change log (GET /v1/changes, the replay of GET /v1/watch) keeps the
 changes of the last --change-retention (a Go duration, default 168h; 0
@@ -499,6 +518,10 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	logFormat := fs.String("log-format", cfg.LogFormat, "log `format`: text or json")
 	logLevel := fs.String("log-level", cfg.LogLevel, "log `level`: debug, info, warn or error")
 	masterKeyFile := fs.String("master-key-file", cfg.MasterKeyFile, "keyring `file` of the keys that encrypt SecureString values (default: keyring.json in the data directory)")
+	tlsCert := fs.String("tls-cert", cfg.TLSCert, "serve HTTPS with this certificate `file` (PEM, the chain first); needs --tls-key")
+	tlsKey := fs.String("tls-key", cfg.TLSKey, "the private key `file` (PEM) of --tls-cert")
+	rateLimit := fs.String("rate-limit", cfg.RateLimit, "requests a second each caller may send, `N` (0: no limit)")
+	rateBurst := fs.String("rate-burst", cfg.RateBurst, "the size of each caller's token bucket, `N` requests (0: one second's worth)")
 	flagUsage := fs.String("flag-usage", cfg.FlagUsage, "count flag evaluations by flag, variant and day: `true` or false")
 	ofrepBase := fs.String("ofrep-base", cfg.OFREPBase, "the `path` OFREP flag keys are relative to, such as /myapp/prod/features/")
 	auditRetention := fs.String("audit-retention", cfg.AuditRetention, "how long the audit history keeps entries, a `duration` such as 8760h; 0 keeps them all")
@@ -523,6 +546,8 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	for env, dst := range map[string]*string{
 		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_STORE": &cfg.Store, "VANE_REGION": &cfg.Region, "VANE_ACCOUNT": &cfg.Account, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
 		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention, "VANE_OFREP_BASE": &cfg.OFREPBase, "VANE_FLAG_USAGE": &cfg.FlagUsage, "VANE_AUDIT_RETENTION": &cfg.AuditRetention,
+		"VANE_RATE_LIMIT": &cfg.RateLimit, "VANE_RATE_BURST": &cfg.RateBurst,
+		"VANE_TLS_CERT": &cfg.TLSCert, "VANE_TLS_KEY": &cfg.TLSKey,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -532,6 +557,8 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	flagged := map[string][2]*string{
 		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "store": {store, &cfg.Store}, "region": {region, &cfg.Region}, "account": {account, &cfg.Account}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
 		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention}, "ofrep-base": {ofrepBase, &cfg.OFREPBase}, "flag-usage": {flagUsage, &cfg.FlagUsage}, "audit-retention": {auditRetention, &cfg.AuditRetention},
+		"rate-limit": {rateLimit, &cfg.RateLimit}, "rate-burst": {rateBurst, &cfg.RateBurst},
+		"tls-cert": {tlsCert, &cfg.TLSCert}, "tls-key": {tlsKey, &cfg.TLSKey},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {
@@ -555,6 +582,12 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		return cfg, usageError{fmt.Errorf("ofrep base %q: %s", cfg.OFREPBase, vane.ErrorMessage(err))}
 	}
 	cfg.OFREPBase = base
+	if _, err := parseRateLimit(cfg); err != nil {
+		return cfg, usageError{err}
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return cfg, usageError{fmt.Errorf("TLS needs both --tls-cert and --tls-key")}
+	}
 	if _, err := strconv.ParseBool(cfg.FlagUsage); err != nil {
 		return cfg, usageError{fmt.Errorf("flag usage %q: use true or false", cfg.FlagUsage)}
 	}
@@ -588,3 +621,23 @@ type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+
+// parseRateLimit reads Config.RateLimit and RateBurst.
+func parseRateLimit(cfg Config) (http.RateLimit, error) {
+	var rl http.RateLimit
+	if cfg.RateLimit != "" {
+		r, err := strconv.ParseFloat(cfg.RateLimit, 64)
+		if err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+			return rl, fmt.Errorf("rate limit %q: use a number of requests a second, 0 or more (0: no limit)", cfg.RateLimit)
+		}
+		rl.Rate = r
+	}
+	if cfg.RateBurst != "" {
+		b, err := strconv.Atoi(cfg.RateBurst)
+		if err != nil || b < 0 {
+			return rl, fmt.Errorf("rate burst %q: use a whole number of requests, 0 or more", cfg.RateBurst)
+		}
+		rl.Burst = b
+	}
+	return rl, nil
+}

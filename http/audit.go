@@ -30,7 +30,7 @@ func newAuditEntryJSON(e *vane.AuditEntry) auditEntryJSON {
 
 // registerAuditRoutes adds the audit history route.
 func (s *Server) registerAuditRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/audit", s.handleAudit)
+	mux.HandleFunc("GET /v1/audit", s.admin(s.handleAudit))
 }
 
 // handleAudit serves GET /v1/audit?path=&principal=&action=&since=&until=

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 )
 
 // changeJSON is the wire form of a vane.Change.
@@ -63,7 +64,12 @@ func (s *Server) handleChanges(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := changesResponse{Changes: make([]changeJSON, 0, len(changes)), LastSeq: after}
+	visible := s.visible(r.Context(), auth.ActionWatch)
 	for _, c := range changes {
+		out.LastSeq = c.Seq
+		if visible != nil && !visible(c.Name) {
+			continue
+		}
 		out.Changes = append(out.Changes, changeJSON{
 			Seq:       c.Seq,
 			Op:        string(c.Op),

@@ -20,7 +20,7 @@ type compactResponse struct {
 
 // registerCompactRoutes adds the change-log administration route.
 func (s *Server) registerCompactRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /v1/compact", s.handleCompact)
+	mux.HandleFunc("POST /v1/compact", s.admin(s.handleCompact))
 }
 
 // handleCompact serves POST /v1/compact: it removes the change-log records

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 	"github.com/vanehq/vane/flag"
 )
 
@@ -71,7 +72,7 @@ type bulkEvaluationJSON struct {
 
 // registerEvaluateRoutes adds the flag evaluation routes.
 func (s *Server) registerEvaluateRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /v1/evaluate/{name...}", s.handleEvaluate)
+	mux.HandleFunc("POST /v1/evaluate/{name...}", s.named(auth.ActionEvaluate, s.handleEvaluate))
 	mux.HandleFunc("POST /v1/evaluate", s.handleEvaluateAll)
 }
 
@@ -157,6 +158,7 @@ func (s *Server) handleEvaluateAll(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	flags = s.filterParameters(r.Context(), auth.ActionEvaluate, flags)
 	now := s.now()
 	out := &bulkEvaluationJSON{Path: path, Flags: make([]*evaluationJSON, 0, len(flags))}
 	for _, p := range flags {

@@ -104,10 +104,10 @@ type createKeyRequest struct {
 
 // registerKeyRoutes adds the key administration routes.
 func (s *Server) registerKeyRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/keys", s.handleListKeys)
-	mux.HandleFunc("POST /v1/keys", s.handleCreateKey)
-	mux.HandleFunc("POST /v1/keys/rotate", s.handleRotateKeys)
-	mux.HandleFunc("POST /v1/keys/rewrap", s.handleRewrapKeys)
+	mux.HandleFunc("GET /v1/keys", s.admin(s.handleListKeys))
+	mux.HandleFunc("POST /v1/keys", s.admin(s.handleCreateKey))
+	mux.HandleFunc("POST /v1/keys/rotate", s.admin(s.handleRotateKeys))
+	mux.HandleFunc("POST /v1/keys/rewrap", s.admin(s.handleRewrapKeys))
 }
 
 // keyAdmin returns s.Keys, or an error saying that the server has none.
@@ -213,6 +213,9 @@ func (s *Server) decrypted(ctx context.Context, q query, ps ...*vane.Parameter) 
 		out[i] = p
 		if p.Type != vane.TypeSecureString {
 			continue
+		}
+		if err := s.allowDecrypt(ctx, p); err != nil {
+			return nil, err
 		}
 		v, err := s.Cipher.Open(ctx, p.Value)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 )
 
 // labelRequest is the body of PUT /v1/labels/{name...}.
@@ -26,8 +27,8 @@ type unlabelResponse struct {
 
 // registerLabelRoutes adds the routes that move labels between versions.
 func (s *Server) registerLabelRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("PUT /v1/labels/{name...}", s.handlePutLabels)
-	mux.HandleFunc("DELETE /v1/labels/{name...}", s.handleDeleteLabels)
+	mux.HandleFunc("PUT /v1/labels/{name...}", s.named(auth.ActionLabelParameterVersion, s.handlePutLabels))
+	mux.HandleFunc("DELETE /v1/labels/{name...}", s.named(auth.ActionUnlabelParameterVersion, s.handleDeleteLabels))
 }
 
 // handlePutLabels serves PUT /v1/labels/{name...}: it attaches labels to a

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 )
 
 // registerMetadataRoutes adds the route that lists parameter metadata.
@@ -31,6 +32,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	page.Parameters = s.filterParameters(r.Context(), auth.ActionDescribeParameters, page.Parameters)
 	writeJSON(w, http.StatusOK, newPageJSON(page))
 }
 

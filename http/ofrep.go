@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 	"github.com/vanehq/vane/flag"
 )
 
@@ -158,6 +159,10 @@ func (s *Server) handleOFREPSingle(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, notFound)
 		return
 	}
+	if err := s.allow(r.Context(), auth.ActionEvaluate, name); err != nil {
+		s.writeOFREPError(w, r, err)
+		return
+	}
 	p, err := s.Store.Get(r.Context(), name)
 	switch {
 	case vane.ErrorCode(err) == vane.ENOTFOUND || vane.ErrorCode(err) == vane.EINVALID:
@@ -186,6 +191,7 @@ func (s *Server) handleOFREPBulk(w http.ResponseWriter, r *http.Request) {
 		s.writeOFREPError(w, r, err)
 		return
 	}
+	flags = s.filterParameters(r.Context(), auth.ActionEvaluate, flags)
 	now := s.now()
 	out := &ofrepBulkResponse{Flags: make([]*ofrepEvaluation, 0, len(flags))}
 	for _, p := range flags {
@@ -237,7 +243,9 @@ func (s *Server) handleOFREPConfiguration(w http.ResponseWriter, r *http.Request
 func (s *Server) writeOFREPError(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	msg := "internal error"
-	if vane.ErrorCode(err) == vane.EUNAVAILABLE {
+	if vane.ErrorCode(err) == vane.EFORBIDDEN {
+		status, msg = http.StatusForbidden, vane.ErrorMessage(err)
+	} else if vane.ErrorCode(err) == vane.EUNAVAILABLE {
 		status, msg = http.StatusServiceUnavailable, vane.ErrorMessage(err)
 	} else {
 		s.logger().Error("ofrep", "request_id", RequestID(r.Context()), "error", err.Error())
@@ -259,6 +267,7 @@ func (s *Server) handleOFREPEvents(w http.ResponseWriter, r *http.Request) {
 	ch, _, cancel := sub.Subscribe(opts.Buffer)
 	defer cancel()
 	base := s.ofrepBase()
+	visible := s.visible(r.Context(), auth.ActionEvaluate)
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -292,7 +301,7 @@ func (s *Server) handleOFREPEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			last = c.Seq
-			if vane.PrefixMatch(c.Name, base) && flag.IsFlagName(c.Name) && !refetch(c.Seq) {
+			if vane.PrefixMatch(c.Name, base) && flag.IsFlagName(c.Name) && (visible == nil || visible(c.Name)) && !refetch(c.Seq) {
 				return
 			}
 		}

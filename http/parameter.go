@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 )
 
 // parameterJSON is the wire form of a vane.Parameter.
@@ -83,11 +84,11 @@ type putRequest struct {
 
 // registerParameterRoutes adds the routes that read and write parameters.
 func (s *Server) registerParameterRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/parameters/{name...}", s.handleGetParameter)
-	mux.HandleFunc("PUT /v1/parameters/{name...}", s.handlePutParameter)
-	mux.HandleFunc("DELETE /v1/parameters/{name...}", s.handleDeleteParameter)
+	mux.HandleFunc("GET /v1/parameters/{name...}", s.named(auth.ActionGetParameter, s.handleGetParameter))
+	mux.HandleFunc("PUT /v1/parameters/{name...}", s.named(auth.ActionPutParameter, s.handlePutParameter))
+	mux.HandleFunc("DELETE /v1/parameters/{name...}", s.named(auth.ActionDeleteParameter, s.handleDeleteParameter))
 	mux.HandleFunc("GET /v1/parameters", s.handleListParameters)
-	mux.HandleFunc("GET /v1/history/{name...}", s.handleHistory)
+	mux.HandleFunc("GET /v1/history/{name...}", s.named(auth.ActionGetParameterHistory, s.handleHistory))
 }
 
 // pathName returns the parameter name a request path carries: "/" and the
@@ -324,6 +325,7 @@ func (s *Server) handleListParameters(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.Store.ByPath(r.Context(), in)
 	if err == nil {
+		page.Parameters = s.filterParameters(r.Context(), auth.ActionGetParametersByPath, page.Parameters)
 		page.Parameters, err = s.decrypted(r.Context(), q, page.Parameters...)
 	}
 	if err != nil {

@@ -77,6 +77,9 @@ type Server struct {
 	// TLSCertFile and TLSKeyFile, when both set, make the server speak
 	// HTTPS with that certificate (PEM files, the chain first).
 	TLSCertFile, TLSKeyFile string
+	// Access, if set, turns on access control (see Access); nil serves
+	// every caller as anonymous, as vane serve --dev does.
+	Access *Access
 	// RateLimit limits each caller's request rate; zero is no limit.
 	RateLimit RateLimit
 	// Audit, if set, serves the audit history (GET /v1/audit). The store
@@ -317,9 +320,10 @@ var nameRoots = []string{"/v1/parameters/", "/v1/history/", "/v1/labels/", "/v1/
 
 // Route label values for requests no route pattern served.
 const (
-	routeUnmatched = "unmatched"
-	routeInvalid   = "invalid_path"
-	routeThrottled = "throttled"
+	routeUnmatched       = "unmatched"
+	routeInvalid         = "invalid_path"
+	routeThrottled       = "throttled"
+	routeUnauthenticated = "unauthenticated"
 )
 
 // middleware wraps the mux with what every request gets.
@@ -335,25 +339,29 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", id)
 
 	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-	// Until authentication exists every request is anonymous; no client
-	// header is trusted for identity.
+	// Without access control every request is anonymous; no client
+	// header is ever trusted for identity.
 	ctx = vane.NewContextWithPrincipal(ctx, vane.AnonymousPrincipal)
 	ctx = vane.NewContextWithRequest(ctx, vane.RequestInfo{Source: clientAddr(r), RequestID: id})
 	r = r.WithContext(ctx)
-	rw := &responseWriter{ResponseWriter: w, s: s, r: r}
 
 	var route string
+	status := 0
 	if err := checkPath(r.URL.Path); err != nil {
 		// ServeMux would redirect a path with empty, "." or ".." segments
 		// to its cleaned form with 307, which keeps the method and body:
 		// a PUT would write another name than the one sent.
 		route = routeInvalid
 		s.writeError(w, r, err)
-		rw.status = ErrorStatus(vane.ErrorCode(err))
+		status = ErrorStatus(vane.ErrorCode(err))
+	} else if r, status = s.authenticate(w, r); status != 0 {
+		route = routeUnauthenticated
 	} else if ok, wait := m.allow(r); !ok {
 		route = routeThrottled
-		rw.status = s.throttle(w, r, wait)
-	} else {
+		status = s.throttle(w, r, wait)
+	}
+	rw := &responseWriter{ResponseWriter: w, s: s, r: r, status: status}
+	if route == "" {
 		m.mux.ServeHTTP(rw, r)
 		route = r.Pattern
 		if rw.intercepted || route == "" {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 )
 
 // Bounds of the SSM service model (botocore ssm/2014-11-06/service-2.json)
@@ -136,6 +137,9 @@ func (h *ssmHandler) user(principal string) string {
 func (h *ssmHandler) value(ctx context.Context, p *vane.Parameter, decrypt bool) (string, error) {
 	if !decrypt || p.Type != vane.TypeSecureString || h.s.Cipher == nil {
 		return p.Value, nil
+	}
+	if err := h.s.allowDecrypt(ctx, p); err != nil {
+		return "", err
 	}
 	v, err := h.s.Cipher.Open(ctx, p.Value)
 	if err == nil {
@@ -313,6 +317,9 @@ func (h *ssmHandler) putParameter(r *http.Request, req *ssmPutParameterRequest) 
 		Overwrite:      req.Overwrite,
 		Tags:           tags,
 	}
+	if err := h.s.allowName(r.Context(), auth.ActionPutParameter, in.Name); err != nil {
+		return nil, err
+	}
 	if err := h.s.checkValue(in); err != nil {
 		return nil, err
 	}
@@ -338,6 +345,9 @@ func (h *ssmHandler) getParameter(r *http.Request, req *ssmGetParameterRequest) 
 	var c ssmCheck
 	c.required("name", req.Name != nil)
 	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := h.s.allowName(r.Context(), auth.ActionGetParameter, *req.Name); err != nil {
 		return nil, err
 	}
 	p, err := h.s.Store.Get(r.Context(), *req.Name)
@@ -379,6 +389,9 @@ func (h *ssmHandler) getParameters(r *http.Request, req *ssmGetParametersRequest
 			continue
 		}
 		asked[name] = true
+		if err := h.s.allowName(r.Context(), auth.ActionGetParameters, name); err != nil {
+			return nil, err
+		}
 		p, err := h.s.Store.Get(r.Context(), name)
 		switch vane.ErrorCode(err) {
 		case "":
@@ -448,6 +461,7 @@ func (h *ssmHandler) getParametersByPath(r *http.Request, req *ssmGetParametersB
 	if err != nil {
 		return nil, err
 	}
+	page.Parameters = h.s.filterParameters(r.Context(), auth.ActionGetParametersByPath, page.Parameters)
 	ps, err := h.parameters(r.Context(), page.Parameters, req.WithDecryption)
 	if err != nil {
 		return nil, err
@@ -464,6 +478,9 @@ func (h *ssmHandler) deleteParameter(r *http.Request, req *ssmDeleteParameterReq
 	var c ssmCheck
 	c.required("name", req.Name != nil)
 	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := h.s.allowName(r.Context(), auth.ActionDeleteParameter, *req.Name); err != nil {
 		return nil, err
 	}
 	if err := h.s.checkDelete(r.Context(), *req.Name); err != nil {
@@ -495,6 +512,9 @@ func (h *ssmHandler) deleteParameters(r *http.Request, req *ssmDeleteParametersR
 	}
 	// The deletion guard refuses the whole call rather than a part of it.
 	for _, name := range req.Names {
+		if err := h.s.allowName(r.Context(), auth.ActionDeleteParameters, name); err != nil {
+			return nil, err
+		}
 		if err := h.s.checkDelete(r.Context(), name); err != nil {
 			return nil, err
 		}
@@ -572,6 +592,7 @@ func (h *ssmHandler) describeParameters(r *http.Request, req *ssmDescribeParamet
 	if err != nil {
 		return nil, err
 	}
+	page.Parameters = h.s.filterParameters(r.Context(), auth.ActionDescribeParameters, page.Parameters)
 	resp := &ssmDescribeParametersResponse{
 		Parameters: make([]*ssmParameterMetadata, 0, len(page.Parameters)),
 		NextToken:  h.tokens.seal("DescribeParameters", "", page.NextToken),
@@ -622,6 +643,9 @@ func (h *ssmHandler) getParameterHistory(r *http.Request, req *ssmGetParameterHi
 	}
 	token, err := h.tokens.open("GetParameterHistory", name, optional(req.NextToken))
 	if err != nil {
+		return nil, err
+	}
+	if err := h.s.allowName(r.Context(), auth.ActionGetParameterHistory, name); err != nil {
 		return nil, err
 	}
 	page, err := h.s.Store.History(r.Context(), &vane.HistoryInput{
@@ -685,6 +709,9 @@ func (h *ssmHandler) labelParameterVersion(r *http.Request, req *ssmLabelParamet
 	if req.ParameterVersion != nil {
 		in.Version = *req.ParameterVersion
 	}
+	if err := h.s.allowName(r.Context(), auth.ActionLabelParameterVersion, in.Name); err != nil {
+		return nil, err
+	}
 	res, err := h.s.Store.Label(r.Context(), in)
 	if err != nil {
 		return nil, err
@@ -711,6 +738,9 @@ func (h *ssmHandler) unlabelParameterVersion(r *http.Request, req *ssmUnlabelPar
 	c.required("labels", req.Labels != nil)
 	c.number("parameterVersion", req.ParameterVersion, 1, 0)
 	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := h.s.allowName(r.Context(), auth.ActionUnlabelParameterVersion, *req.Name); err != nil {
 		return nil, err
 	}
 	res, err := h.s.Store.Unlabel(r.Context(), &vane.LabelInput{Name: *req.Name, Version: *req.ParameterVersion, Labels: req.Labels})
@@ -751,6 +781,9 @@ func (h *ssmHandler) addTagsToResource(r *http.Request, req *ssmAddTagsToResourc
 	if err := checkResource(&c, req.ResourceType, req.ResourceId); err != nil {
 		return nil, err
 	}
+	if err := h.s.allowName(r.Context(), auth.ActionAddTagsToResource, *req.ResourceId); err != nil {
+		return nil, err
+	}
 	if err := h.s.Store.AddTags(r.Context(), &vane.TagInput{Name: *req.ResourceId, Tags: tags}); err != nil {
 		return nil, err
 	}
@@ -770,6 +803,9 @@ type ssmListTagsForResourceResponse struct {
 func (h *ssmHandler) listTagsForResource(r *http.Request, req *ssmListTagsForResourceRequest) (any, error) {
 	var c ssmCheck
 	if err := checkResource(&c, req.ResourceType, req.ResourceId); err != nil {
+		return nil, err
+	}
+	if err := h.s.allowName(r.Context(), auth.ActionListTagsForResource, *req.ResourceId); err != nil {
 		return nil, err
 	}
 	tags, err := h.s.Store.Tags(r.Context(), *req.ResourceId)
@@ -801,6 +837,9 @@ func (h *ssmHandler) removeTagsFromResource(r *http.Request, req *ssmRemoveTagsF
 		c.length(fmt.Sprintf("tagKeys.%d.member", i+1), k, 1, vane.MaxTagKeyLength)
 	}
 	if err := checkResource(&c, req.ResourceType, req.ResourceId); err != nil {
+		return nil, err
+	}
+	if err := h.s.allowName(r.Context(), auth.ActionRemoveTagsFromResource, *req.ResourceId); err != nil {
 		return nil, err
 	}
 	if err := h.s.Store.RemoveTags(r.Context(), &vane.TagInput{Name: *req.ResourceId, Keys: req.TagKeys}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 )
 
 // tagsJSON is the body of PUT /v1/tags/{name...} and the result of every
@@ -15,9 +16,9 @@ type tagsJSON struct {
 // registerTagRoutes adds the routes that read and change a parameter's
 // tags.
 func (s *Server) registerTagRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/tags/{name...}", s.handleGetTags)
-	mux.HandleFunc("PUT /v1/tags/{name...}", s.handlePutTags)
-	mux.HandleFunc("DELETE /v1/tags/{name...}", s.handleDeleteTags)
+	mux.HandleFunc("GET /v1/tags/{name...}", s.named(auth.ActionListTagsForResource, s.handleGetTags))
+	mux.HandleFunc("PUT /v1/tags/{name...}", s.named(auth.ActionAddTagsToResource, s.handlePutTags))
+	mux.HandleFunc("DELETE /v1/tags/{name...}", s.named(auth.ActionRemoveTagsFromResource, s.handleDeleteTags))
 }
 
 // handleGetTags serves GET /v1/tags/{name...}.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 	"github.com/vanehq/vane/flag"
 )
 
@@ -80,6 +81,10 @@ func (s *Server) handlePostUsage(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, invalidf("usage row %d: %q is not a flag name", i, u.Name))
 			return
 		}
+		if err := s.allow(r.Context(), auth.ActionEvaluate, u.Name); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if u.Last.IsZero() {
 			s.writeError(w, r, invalidf("usage row %d: field \"last\" (the time of the latest evaluation) is required", i))
 			return
@@ -133,6 +138,15 @@ func (s *Server) handleGetUsage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if visible := s.visible(r.Context(), auth.ActionDescribeParameters); visible != nil {
+		kept := rows[:0]
+		for _, u := range rows {
+			if visible(u.Name) {
+				kept = append(kept, u)
+			}
+		}
+		rows = kept
 	}
 	out := usageJSON{Usage: make([]usageRowJSON, len(rows))}
 	for i, u := range rows {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 )
 
 // Defaults of the watch stream (see WatchOptions).
@@ -132,7 +133,7 @@ func underAny(name string, paths []string) bool {
 // snapshotETag is the strong entity tag of a snapshot: the sequence and a
 // hash of the paths it covers and of whether SecureString values are
 // opened, since the two forms are different entities.
-func snapshotETag(seq int64, paths []string, decrypted bool) string {
+func snapshotETag(seq int64, paths []string, decrypted bool, viewer string) string {
 	h := fnv.New64a()
 	for _, p := range paths {
 		h.Write([]byte(p))
@@ -141,6 +142,11 @@ func snapshotETag(seq int64, paths []string, decrypted bool) string {
 	if decrypted {
 		// No path holds this byte, so no set of paths hashes alike.
 		h.Write([]byte{1})
+	}
+	if viewer != "" {
+		// Keys see different subsets: each its own entity.
+		h.Write([]byte{2})
+		h.Write([]byte(viewer))
 	}
 	return fmt.Sprintf(`"%d-%016x"`, seq, h.Sum64())
 }
@@ -184,10 +190,14 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	tag := snapshotETag(seq, paths, decrypt)
+	viewer := ""
+	if p := principalOf(r.Context()); p != nil {
+		viewer = p.Key.ID
+	}
+	tag := snapshotETag(seq, paths, decrypt, viewer)
 	h := w.Header()
 	h.Set("ETag", tag)
-	if decrypt {
+	if decrypt || viewer != "" {
 		// Plaintext secrets: the client may keep them and revalidate, a
 		// shared cache (CDN, reverse proxy) must not.
 		h.Set("Cache-Control", "private, no-cache")
@@ -198,9 +208,10 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	visible := s.visible(r.Context(), auth.ActionWatch)
 	under := make([]*vane.Parameter, 0, len(ps))
 	for _, p := range ps {
-		if underAny(p.Name, paths) {
+		if underAny(p.Name, paths) && (visible == nil || visible(p.Name)) {
 			under = append(under, p)
 		}
 	}
@@ -302,6 +313,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, opts WatchO
 		return
 	}
 
+	visible := s.visible(ctx, auth.ActionWatch)
 	send := func(c vane.Change) bool {
 		ev := s.watchEvent(ctx, c)
 		b, _ := json.Marshal(ev)
@@ -338,7 +350,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, opts WatchO
 			if c.Seq > start {
 				break
 			}
-			if underAny(c.Name, paths) && !send(c) {
+			if underAny(c.Name, paths) && (visible == nil || visible(c.Name)) && !send(c) {
 				return
 			}
 			cursor = c.Seq
@@ -373,7 +385,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, opts WatchO
 			if c.Seq <= cursor {
 				continue
 			}
-			if underAny(c.Name, paths) && !send(*c) {
+			if underAny(c.Name, paths) && (visible == nil || visible(c.Name)) && !send(*c) {
 				return
 			}
 			cursor = c.Seq

@@ -3,7 +3,7 @@
 # `vane serve` on a free port over a temporary data directory, and drives
 # put-parameter, get-parameter, get-parameters-by-path, label-parameter-version,
 # get-parameter-history and delete-parameter against it with --endpoint-url and
-# dummy credentials. Outputs are checked with python3 (no jq). Exits non-zero
+# the admin access key vane created on first start as the only credential. Outputs are checked with python3 (no jq). Exits non-zero
 # if any check fails or the server does not stop cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +41,7 @@ if [ -z "$url" ]; then
 fi
 echo "vane serving on $url"
 
-# Dummy credentials and region, no shared AWS configuration from the
+# The Vane access key and a region, no shared AWS configuration from the
 # machine, and cli_follow_urlparam off: the CLI v1 would otherwise fetch a
 # --value that looks like a URL and store the page it downloads.
 cat >"$tmp/aws-config" <<'EOF'
@@ -50,7 +50,10 @@ region = us-east-1
 cli_follow_urlparam = false
 EOF
 export AWS_CONFIG_FILE="$tmp/aws-config" AWS_SHARED_CREDENTIALS_FILE="$tmp/no-credentials"
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+# The only credential: the admin access key the server created on first
+# start (admin.key holds ID.SECRET).
+token=$(cat "$tmp/data/admin.key")
+export AWS_ACCESS_KEY_ID="${token%%.*}" AWS_SECRET_ACCESS_KEY="${token#*.}" AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
 
 passed=0
@@ -127,7 +130,7 @@ ssm get-parameter --name /ci/app/url:stable
 check "get-parameter by label" "o['Parameter']['Version'] == 1 and o['Parameter']['Selector'] == ':stable' and o['Parameter']['Value'] == 'http://example.invalid/v1'"
 
 ssm get-parameter-history --name /ci/app/url --max-items 5
-check "get-parameter-history" "[(h['Version'], h['Labels']) for h in o['Parameters']] == [(1, ['stable']), (2, [])] and o['Parameters'][0]['Description'] == 'service URL' and o['Parameters'][1]['LastModifiedUser'] == 'arn:aws:iam::000000000000:user/anonymous'"
+check "get-parameter-history" "[(h['Version'], h['Labels']) for h in o['Parameters']] == [(1, ['stable']), (2, [])] and o['Parameters'][0]['Description'] == 'service URL' and o['Parameters'][1]['LastModifiedUser'] == 'arn:aws:iam::000000000000:user/admin'"
 
 ssm delete-parameter --name /ci/app/url
 check "delete-parameter" "o == {}"

@@ -31,7 +31,10 @@ import urllib.request
 import uuid
 
 import boto3
+import botocore.auth
+import botocore.awsrequest
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -191,14 +194,15 @@ class Server:
 
 
 class Checks:
-    def __init__(self, url):
+    def __init__(self, url, key_id, secret):
         self.url = url.rstrip("/")
+        self.key_id, self.secret = key_id, secret
         self.ssm = boto3.client(
             "ssm",
             endpoint_url=url,
             region_name=REGION,
-            aws_access_key_id="vane",
-            aws_secret_access_key="vane",
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
             config=botocore.config.Config(
                 retries={"mode": "standard", "max_attempts": 2},
                 connect_timeout=5, read_timeout=30),
@@ -397,7 +401,7 @@ class Checks:
               url.get("Description") == "service URL" and url.get("Version") == 2 and url.get("Tier") == "Standard"
               and url.get("Type") == "String" and url.get("ARN") == self.arn(self.url_name)
               and url.get("DataType") == "text" and url.get("Policies") == [] and "KeyId" not in url
-              and url.get("LastModifiedUser") == f"arn:aws:iam::{ACCOUNT}:user/anonymous", url)
+              and url.get("LastModifiedUser") == f"arn:aws:iam::{ACCOUNT}:user/admin", url)
         check("DescribeParameters LastModifiedDate values are datetimes",
               metas and all(is_recent_datetime(m.get("LastModifiedDate")) for m in metas),
               [repr(m.get("LastModifiedDate")) for m in metas])
@@ -430,7 +434,7 @@ class Checks:
               all(len(page["Parameters"]) == 1 for page in pages), [len(page["Parameters"]) for page in pages])
         check("GetParameterHistory entries: Description, user, datetime, Policies",
               len(hist) == 2 and hist[0].get("Description") == "service URL"
-              and all(h.get("LastModifiedUser") == f"arn:aws:iam::{ACCOUNT}:user/anonymous"
+              and all(h.get("LastModifiedUser") == f"arn:aws:iam::{ACCOUNT}:user/admin"
                       and is_recent_datetime(h.get("LastModifiedDate")) and h.get("Policies") == []
                       and h.get("Type") == "String" and h.get("Name") == self.url_name for h in hist), hist)
 
@@ -558,8 +562,11 @@ class Checks:
 
         # An operation no SDK knows: a raw JSON 1.1 request.
         for target in ("AmazonSSM.NoSuchOperation", "AmazonSSM.SendCommand", "AmazonEC2.DescribeInstances"):
-            req = urllib.request.Request(self.url + "/", data=b"{}", method="POST", headers={
+            # Signed with the Vane key, as an SDK would sign it.
+            aws_req = botocore.awsrequest.AWSRequest(method="POST", url=self.url + "/", data=b"{}", headers={
                 "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"})
+            botocore.auth.SigV4Auth(botocore.credentials.Credentials(self.key_id, self.secret), "ssm", REGION).add_auth(aws_req)
+            req = urllib.request.Request(self.url + "/", data=b"{}", method="POST", headers=dict(aws_req.headers.items()))
             name = f"raw POST X-Amz-Target {target}: UnknownOperationException"
             try:
                 with urllib.request.urlopen(req, timeout=10) as resp:
@@ -602,12 +609,19 @@ def main():
     server = None
     try:
         if len(sys.argv) > 1:
+            # A running server: the access key comes from VANE_TOKEN.
             url = sys.argv[1]
+            token = os.environ.get("VANE_TOKEN", "")
         else:
             server = Server()
             url = server.start()
-        print(f"vane serving on {url}", flush=True)
-        Checks(url).run()
+            # The admin key the server created on first start, as the
+            # only credential.
+            with open(os.path.join(server.tmp, "data", "admin.key")) as f:
+                token = f.read().strip()
+        key_id, _, secret = token.partition(".")
+        print(f"vane serving on {url}; signing with access key {key_id}", flush=True)
+        Checks(url, key_id, secret).run()
     except Exception as e:  # noqa: BLE001 - counted, then the summary
         fail("setup", f"{type(e).__name__}: {e}")
     finally:

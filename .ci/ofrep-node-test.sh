@@ -38,4 +38,6 @@ if [ -z "$url" ]; then
 fi
 
 (cd .ci/ofrep && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-node .ci/ofrep/test.mjs "$url"
+# The admin access key vane created on first start authenticates both the
+# provider (as a bearer token) and the checks' native calls.
+VANE_TOKEN=$(cat "$tmp/data/admin.key") node .ci/ofrep/test.mjs "$url"

@@ -1,12 +1,13 @@
 // Drives Vane's OFREP endpoints with the real @openfeature/ofrep-provider
 // under @openfeature/server-sdk, and checks each answer against Vane's
 // native POST /v1/evaluate for the same flag and context: the two must
-// agree exactly. Usage: node test.mjs http://127.0.0.1:PORT
+// agree exactly. Usage: VANE_TOKEN=ID.SECRET node test.mjs http://127.0.0.1:PORT
 // (the server runs with --ofrep-base /ofrep/prod/features/).
 import { OpenFeature } from '@openfeature/server-sdk';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 
 const base = process.argv[2];
+const auth = process.env.VANE_TOKEN ? { Authorization: `Bearer ${process.env.VANE_TOKEN}` } : {};
 if (!base) {
   console.error('usage: node test.mjs SERVER_URL');
   process.exit(2);
@@ -26,7 +27,7 @@ function check(ok, what, detail) {
 async function put(name, value) {
   const r = await fetch(`${base}/v1/parameters${name}`, {
     method: 'PUT',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...auth },
     body: JSON.stringify({ type: 'String', value, overwrite: true }),
   });
   if (r.status !== 200 && r.status !== 201) throw new Error(`PUT ${name}: ${r.status} ${await r.text()}`);
@@ -35,7 +36,7 @@ async function put(name, value) {
 async function native(name, context) {
   const r = await fetch(`${base}/v1/evaluate${name}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...auth },
     body: JSON.stringify({ context }),
   });
   return r.json();
@@ -53,7 +54,7 @@ await put(path + 'theme', JSON.stringify({ variants: { dark: { bg: '#000' } }, d
 await put(path + 'rollout', JSON.stringify({ rollout_percentage: 5 }));
 
 OpenFeature.setLogger({ error() {}, warn() {}, info() {}, debug() {} });
-await OpenFeature.setProviderAndWait(new OFREPProvider({ baseUrl: base }));
+await OpenFeature.setProviderAndWait(new OFREPProvider({ baseUrl: base, headers: auth }));
 const client = OpenFeature.getClient();
 
 // Each evaluation through the provider equals the native evaluation.
@@ -99,6 +100,11 @@ for (const pct of [5, 50]) {
   }
   check(agree === n, `rollout ${pct}%: provider and native agree for ${n} users`, `${agree} of ${n}`);
   check(Math.abs((100 * on) / n - pct) < 5, `rollout ${pct}%: ${on} of ${n} users on`, `${(100 * on) / n}%`);
+}
+
+if (process.env.VANE_TOKEN) {
+  const r = await fetch(`${base}/ofrep/v1/evaluate/flags/checkout`, { method: 'POST', body: '{}' });
+  check(r.status === 401, 'OFREP without an access key: 401', `status ${r.status}`);
 }
 
 await OpenFeature.close();

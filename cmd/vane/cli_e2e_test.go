@@ -110,7 +110,7 @@ var listeningURL = regexp.MustCompile(`\burl=(http://[^\s"]+)`)
 func startServer(t *testing.T) *e2eServer {
 	t.Helper()
 	bin := vaneBinary(t)
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	cmd := exec.Command(bin, "serve", "--dev", "--addr", "127.0.0.1:0", "--data", t.TempDir())
 	cmd.Env = childEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

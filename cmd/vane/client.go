@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -21,8 +23,16 @@ const maxResponseBytes = 64 << 20
 
 // client calls the native REST API of one Vane server.
 type client struct {
-	base string // scheme://host[/prefix], without a trailing slash
-	http *http.Client
+	base  string // scheme://host[/prefix], without a trailing slash
+	http  *http.Client
+	token string // the access key sent as a bearer token; "" for none
+}
+
+// authorize adds the client's credential to a request.
+func (cl *client) authorize(req *http.Request) {
+	if cl.token != "" {
+		req.Header.Set("Authorization", "Bearer "+cl.token)
+	}
 }
 
 // client returns a client for the server the flags, the environment or the
@@ -42,7 +52,25 @@ func (c *cli) client(cf *clientFlags) (*client, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
-	return &client{base: base, http: c.http}, nil
+	return &client{base: base, http: c.http, token: c.token()}, nil
+}
+
+// token returns the access key the CLI sends: $VANE_TOKEN, else the admin
+// key a server on this machine saved in its data directory ($VANE_DATA,
+// else ./vane-data), else none.
+func (c *cli) token() string {
+	if t := strings.TrimSpace(c.getenv("VANE_TOKEN")); t != "" {
+		return t
+	}
+	dir := c.getenv("VANE_DATA")
+	if dir == "" {
+		dir = DefaultDataDir
+	}
+	b, err := os.ReadFile(filepath.Join(dir, AdminKeyFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // serverURL checks a server address and returns it as a base URL. A bare
@@ -131,6 +159,7 @@ func (cl *client) do(ctx context.Context, method, path string, query url.Values,
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "vane-cli/"+version)
+	cl.authorize(req)
 
 	resp, err := cl.http.Do(req)
 	if err != nil {

@@ -37,7 +37,9 @@ func startCrashServer(t *testing.T, bin, dataDir string) *crashServer {
 // startServeProcess starts `vane serve` with args and waits for its URL.
 func startServeProcess(t testing.TB, bin string, args ...string) *crashServer {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	// Without access control: these tests are about other things;
+	// TestSecureByDefault covers a server with it.
+	cmd := exec.Command(bin, append([]string{"serve", "--dev"}, args...)...)
 	cmd.Env = childEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

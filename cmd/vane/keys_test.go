@@ -52,6 +52,7 @@ func runKeysServer(t *testing.T, cfg Config) (*keysServer, error) {
 	}
 	logs := &lockedBuffer{}
 	m := NewMain()
+	cfg.Dev = true
 	m.Config = cfg
 	m.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if err := m.Run(context.Background()); err != nil {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 	vflag "github.com/vanehq/vane/flag"
 	"github.com/vanehq/vane/http"
 	"github.com/vanehq/vane/index"
@@ -80,6 +82,9 @@ type Config struct {
 	// AuditRetention is how long the audit history is kept, a Go
 	// duration; "0" keeps it all.
 	AuditRetention string `json:"audit_retention"`
+	// Dev turns access control off, for trying Vane out: every caller is
+	// anonymous and may do anything. It only listens on loopback.
+	Dev bool `json:"dev"`
 	// TLSCert and TLSKey, both set, serve HTTPS with that certificate
 	// and key (PEM files).
 	TLSCert string `json:"tls_cert"`
@@ -112,6 +117,11 @@ type Main struct {
 	Keyring *keyring.Keyring
 	Index   *index.Store
 	HTTP    *http.Server
+	// Keys checks access keys; nil with Config.Dev.
+	Keys *auth.Authenticator
+	// Stderr receives what is shown once to whoever started the server
+	// (the admin key created on first start); nil discards it.
+	Stderr io.Writer
 
 	usageDone chan struct{} // closed when usageLoop returns
 
@@ -202,6 +212,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Cipher = m.Keyring
 	m.HTTP.OFREPBase = m.Config.OFREPBase
 	m.HTTP.Audit = sqlStore(m.Store)
+	if err := m.openAccess(ctx); err != nil {
+		return err
+	}
 	m.HTTP.TLSCertFile, m.HTTP.TLSKeyFile = m.Config.TLSCert, m.Config.TLSKey
 	if m.HTTP.RateLimit, err = parseRateLimit(m.Config); err != nil {
 		return usageError{err}
@@ -317,6 +330,9 @@ func (m *Main) Close() error {
 			<-m.usageDone
 		}
 	}
+	if m.Keys != nil {
+		errs = append(errs, m.Keys.Close())
+	}
 	if m.Index != nil {
 		errs = append(errs, m.Index.Close()) // closes m.Store
 	} else if m.Store != nil {
@@ -330,6 +346,14 @@ const serveUsage = `Usage: vane serve [flags]
 Runs the Vane server: the native REST API under /v1, the AWS SSM API on
 POST /, /healthz, /readyz and /metrics, backed by an embedded SQLite file in
 the data directory (or PostgreSQL with --store).
+
+Access control is on: every request but /healthz and /readyz needs an
+access key, as a bearer token (Authorization: Bearer ID.SECRET) or as AWS
+credentials (SigV4) on the SSM API. On first start, when the store has no
+key, the server creates an admin key, prints it once on stderr and saves
+it in admin.key in the data directory (mode 0600), where the vane CLI on
+this machine finds it. --dev turns access control off for trying Vane out,
+and then listens only on loopback.
 
 Configuration comes from defaults, then --config FILE (JSON with the keys
 addr, data, store, region, account, log_format, log_level,
@@ -486,7 +510,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	m := NewMain()
-	m.Config, m.Logger = cfg, logger
+	m.Config, m.Logger, m.Stderr = cfg, logger, stderr
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err
@@ -510,6 +534,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		fs.PrintDefaults()
 	}
 	configFile := fs.String("config", "", "JSON configuration `file`")
+	dev := fs.Bool("dev", false, "development mode: no access control (every caller may do everything); loopback addresses only")
 	addr := fs.String("addr", cfg.Addr, "listen `address` (host:port; port 0 picks a free port)")
 	data := fs.String("data", cfg.DataDir, "data `directory` holding vane.db")
 	store := fs.String("store", cfg.Store, "storage `URL`: sqlite://PATH or postgres://... (default: vane.db in the data directory)")
@@ -564,7 +589,13 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		if p, ok := flagged[f.Name]; ok {
 			*p[1] = *p[0]
 		}
+		if f.Name == "dev" {
+			cfg.Dev = *dev
+		}
 	})
+	if cfg.Dev && !loopback(cfg.Addr) {
+		return cfg, usageError{fmt.Errorf("--dev runs without access control, so it listens only on loopback, not %s", cfg.Addr)}
+	}
 	if !accountPattern.MatchString(cfg.Account) {
 		return cfg, usageError{fmt.Errorf("account %q: an AWS account id is 12 digits", cfg.Account)}
 	}
@@ -640,4 +671,68 @@ func parseRateLimit(cfg Config) (http.RateLimit, error) {
 		rl.Burst = b
 	}
 	return rl, nil
+}
+
+// AdminKeyFile is the file in the data directory that holds the admin
+// access key created on first start, as a bearer token; the CLI reads it.
+const AdminKeyFile = "admin.key"
+
+// openAccess turns access control on, unless Config.Dev, and creates the
+// admin key when the store has no key at all.
+func (m *Main) openAccess(ctx context.Context) error {
+	if m.Config.Dev {
+		if !loopback(m.Config.Addr) {
+			return usageError{fmt.Errorf("--dev runs without access control, so it listens only on loopback, not %s", m.Config.Addr)}
+		}
+		m.Logger.Warn("DEVELOPMENT MODE: access control is OFF; every caller may read and change everything. Never expose this server.")
+		return nil
+	}
+	m.Keys = auth.NewAuthenticator(sqlStore(m.Store), m.Keyring)
+	if err := m.Keys.Open(); err != nil {
+		return fmt.Errorf("access keys: %w", err)
+	}
+	m.HTTP.Access = &http.Access{Keys: m.Keys}
+	keys, err := sqlStore(m.Store).ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("access keys: %w", err)
+	}
+	if len(keys) > 0 {
+		return nil
+	}
+	key, secret, err := m.Keys.CreateKey(ctx, "admin", auth.AllowAllPolicy, time.Time{})
+	if err != nil {
+		return fmt.Errorf("create the admin access key: %w", err)
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	path := filepath.Join(m.Config.DataDir, AdminKeyFile)
+	if err := os.WriteFile(path, []byte(auth.BearerToken(key.ID, secret)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("store the admin access key: %w", err)
+	}
+	// Shown once, on stderr: the secret is not kept anywhere else in
+	// plaintext. It is not logged.
+	out := m.Stderr
+	if out == nil {
+		out = io.Discard
+	}
+	fmt.Fprintf(out, "\nCreated the admin access key (it may do everything):\n"+
+		"  access key id:     %s\n  secret access key: %s\n"+
+		"It is saved in %s (mode 0600), where the vane CLI on this machine finds it.\n"+
+		"Native API and SDKs: Authorization: Bearer %s.<secret>; aws CLI and AWS SDKs: the id and secret above.\n\n",
+		key.ID, secret, path, key.ID)
+	return nil
+}
+
+// loopback reports whether a listen address is on loopback only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

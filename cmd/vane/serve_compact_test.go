@@ -80,6 +80,7 @@ func startRetentionServer(t *testing.T, dataDir, retention string, interval time
 	logs := &lockedBuffer{}
 	m := NewMain()
 	m.Config.DataDir, m.Config.Addr, m.Config.ChangeRetention = dataDir, "127.0.0.1:0", retention
+	m.Config.Dev = true
 	m.CompactInterval = interval
 	m.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if err := m.Run(context.Background()); err != nil {

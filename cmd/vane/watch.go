@@ -122,6 +122,7 @@ func (w *watcher) stream(ctx context.Context, ok func()) error {
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("User-Agent", "vane-cli/"+version)
+	w.cl.authorize(req)
 	if w.lastID != "" {
 		req.Header.Set("Last-Event-ID", w.lastID)
 	}

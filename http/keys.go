@@ -82,14 +82,14 @@ type masterKeyJSON struct {
 	Primary bool   `json:"primary"`
 }
 
-// keyListJSON is the body of GET /v1/keys.
+// keyListJSON is the body of GET /v1/kms/keys.
 type keyListJSON struct {
 	Keys       []keyJSON       `json:"keys"`
 	MasterKeys []masterKeyJSON `json:"master_keys"`
 }
 
-// rotateJSON is the body of the responses of POST /v1/keys/rotate and
-// POST /v1/keys/rewrap.
+// rotateJSON is the body of the responses of POST /v1/kms/keys/rotate and
+// POST /v1/kms/keys/rewrap.
 type rotateJSON struct {
 	MasterKeyID         string `json:"master_key_id"`
 	PreviousMasterKeyID string `json:"previous_master_key_id"`
@@ -97,17 +97,17 @@ type rotateJSON struct {
 	Sealed              int    `json:"sealed"`
 }
 
-// createKeyRequest is the body of POST /v1/keys.
+// createKeyRequest is the body of POST /v1/kms/keys.
 type createKeyRequest struct {
 	Aliases []string `json:"aliases"`
 }
 
 // registerKeyRoutes adds the key administration routes.
 func (s *Server) registerKeyRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/keys", s.admin(s.handleListKeys))
-	mux.HandleFunc("POST /v1/keys", s.admin(s.handleCreateKey))
-	mux.HandleFunc("POST /v1/keys/rotate", s.admin(s.handleRotateKeys))
-	mux.HandleFunc("POST /v1/keys/rewrap", s.admin(s.handleRewrapKeys))
+	mux.HandleFunc("GET /v1/kms/keys", s.admin(s.handleListKeys))
+	mux.HandleFunc("POST /v1/kms/keys", s.admin(s.handleCreateKey))
+	mux.HandleFunc("POST /v1/kms/keys/rotate", s.admin(s.handleRotateKeys))
+	mux.HandleFunc("POST /v1/kms/keys/rewrap", s.admin(s.handleRewrapKeys))
 }
 
 // keyAdmin returns s.Keys, or an error saying that the server has none.
@@ -118,7 +118,7 @@ func (s *Server) keyAdmin() (KeyAdmin, error) {
 	return s.Keys, nil
 }
 
-// handleListKeys serves GET /v1/keys: the logical keys and the master
+// handleListKeys serves GET /v1/kms/keys: the logical keys and the master
 // keys' ids.
 func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
 	if _, err := parseQuery(r); err != nil {
@@ -145,7 +145,7 @@ func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// handleCreateKey serves POST /v1/keys: 201 with the new key.
+// handleCreateKey serves POST /v1/kms/keys: 201 with the new key.
 func (s *Server) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 	if _, err := parseQuery(r); err != nil {
 		s.writeError(w, r, err)
@@ -169,12 +169,12 @@ func (s *Server) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, s.newKeyJSON(k))
 }
 
-// handleRotateKeys serves POST /v1/keys/rotate.
+// handleRotateKeys serves POST /v1/kms/keys/rotate.
 func (s *Server) handleRotateKeys(w http.ResponseWriter, r *http.Request) {
 	s.serveRotation(w, r, KeyAdmin.Rotate)
 }
 
-// handleRewrapKeys serves POST /v1/keys/rewrap.
+// handleRewrapKeys serves POST /v1/kms/keys/rewrap.
 func (s *Server) handleRewrapKeys(w http.ResponseWriter, r *http.Request) {
 	s.serveRotation(w, r, KeyAdmin.Rewrap)
 }

@@ -178,7 +178,7 @@ func TestKeyRoutes(t *testing.T) {
 	})
 
 	t.Run("List", func(t *testing.T) {
-		r := s.Do(t, "GET", "/v1/keys", "").Want(t, 200, nil)
+		r := s.Do(t, "GET", "/v1/kms/keys", "").Want(t, 200, nil)
 		want := `{"keys":[{"id":"k1","arn":"arn:aws:kms:us-east-1:123456789012:key/k1","aliases":["alias/aws/ssm"],"created":"2026-01-02T03:04:05Z"},` +
 			`{"id":"k2","arn":"arn:aws:kms:us-east-1:123456789012:key/k2","aliases":[],"created":"2026-01-02T03:04:05Z"}],` +
 			`"master_keys":[{"id":"mk-a","created":"2026-01-02T03:04:05Z","primary":false},{"id":"mk-b","created":"2026-01-02T03:04:05Z","primary":true}]}` + "\n"
@@ -192,39 +192,39 @@ func TestKeyRoutes(t *testing.T) {
 			ARN     string   `json:"arn"`
 			Aliases []string `json:"aliases"`
 		}
-		s.Do(t, "POST", "/v1/keys", `{"aliases":["alias/app"]}`).Want(t, 201, &k)
+		s.Do(t, "POST", "/v1/kms/keys", `{"aliases":["alias/app"]}`).Want(t, 201, &k)
 		if k.ID != "k3" || !slices.Equal(k.Aliases, []string{"alias/app"}) || !slices.Equal(gotAliases, []string{"alias/app"}) ||
 			k.ARN != "arn:aws:kms:us-east-1:123456789012:key/k3" {
 			t.Fatalf("created %+v from aliases %q", k, gotAliases)
 		}
-		s.Do(t, "POST", "/v1/keys", `{"aliases":["alias/taken"]}`).WantError(t, 409, vane.ECONFLICT, "", "alias/taken")
-		s.Do(t, "POST", "/v1/keys", `{"alias":"alias/x"}`).WantError(t, 400, vane.EINVALID, "", "unknown field")
-		s.Do(t, "POST", "/v1/keys", "").WantError(t, 400, vane.EINVALID, "")
+		s.Do(t, "POST", "/v1/kms/keys", `{"aliases":["alias/taken"]}`).WantError(t, 409, vane.ECONFLICT, "", "alias/taken")
+		s.Do(t, "POST", "/v1/kms/keys", `{"alias":"alias/x"}`).WantError(t, 400, vane.EINVALID, "", "unknown field")
+		s.Do(t, "POST", "/v1/kms/keys", "").WantError(t, 400, vane.EINVALID, "")
 	})
 	t.Run("Rotate", func(t *testing.T) {
-		r := s.Do(t, "POST", "/v1/keys/rotate", "").Want(t, 200, nil)
+		r := s.Do(t, "POST", "/v1/kms/keys/rotate", "").Want(t, 200, nil)
 		if want := `{"master_key_id":"mk-c","previous_master_key_id":"mk-b","rewrapped":7,"sealed":1}` + "\n"; string(r.Body) != want {
 			t.Fatalf("body %s, want %s", r.Body, want)
 		}
-		r = s.Do(t, "POST", "/v1/keys/rewrap", "").Want(t, 200, nil)
+		r = s.Do(t, "POST", "/v1/kms/keys/rewrap", "").Want(t, 200, nil)
 		if want := `{"master_key_id":"mk-c","previous_master_key_id":"mk-c","rewrapped":2,"sealed":0}` + "\n"; string(r.Body) != want {
 			t.Fatalf("body %s, want %s", r.Body, want)
 		}
-		s.Do(t, "POST", "/v1/keys/rotate?now=1", "").WantError(t, 400, vane.EINVALID, "", "now")
+		s.Do(t, "POST", "/v1/kms/keys/rotate?now=1", "").WantError(t, 400, vane.EINVALID, "", "now")
 	})
 	t.Run("ErrMethod", func(t *testing.T) {
-		r := s.Do(t, "GET", "/v1/keys/rotate", "")
+		r := s.Do(t, "GET", "/v1/kms/keys/rotate", "")
 		r.WantError(t, 405, vane.EINVALID, "")
 		if r.Header.Get("Allow") == "" {
 			t.Fatal("405 without Allow")
 		}
-		s.Do(t, "DELETE", "/v1/keys", "").WantError(t, 405, vane.EINVALID, "")
+		s.Do(t, "DELETE", "/v1/kms/keys", "").WantError(t, 405, vane.EINVALID, "")
 	})
 	t.Run("ErrNoKeyring", func(t *testing.T) {
 		plain := MustOpen(t)
-		for _, req := range [][2]string{{"GET", "/v1/keys"}, {"POST", "/v1/keys/rotate"}, {"POST", "/v1/keys/rewrap"}} {
+		for _, req := range [][2]string{{"GET", "/v1/kms/keys"}, {"POST", "/v1/kms/keys/rotate"}, {"POST", "/v1/kms/keys/rewrap"}} {
 			plain.Do(t, req[0], req[1], "").WantError(t, 404, vane.ENOTFOUND, "", "no keyring")
 		}
-		plain.Do(t, "POST", "/v1/keys", `{"aliases":["alias/a"]}`).WantError(t, 404, vane.ENOTFOUND, "", "no keyring")
+		plain.Do(t, "POST", "/v1/kms/keys", `{"aliases":["alias/a"]}`).WantError(t, 404, vane.ENOTFOUND, "", "no keyring")
 	})
 }

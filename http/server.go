@@ -55,7 +55,7 @@ type Server struct {
 	// Cipher opens SecureString values for callers that ask for the
 	// plaintext; nil serves them sealed only.
 	Cipher vane.Cipher
-	// Keys, if set, serves the key administration routes under /v1/keys.
+	// Keys, if set, serves the key administration routes under /v1/kms/keys.
 	Keys KeyAdmin
 	// Watch tunes GET /v1/watch; zero fields take the defaults.
 	Watch WatchOptions

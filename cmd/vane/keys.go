@@ -15,7 +15,7 @@ import (
 	"github.com/vanehq/vane/sqlstore"
 )
 
-// The server side of key administration: what the /v1/keys routes do.
+// The server side of key administration: what the /v1/kms/keys routes do.
 
 // keyAdmin implements the http server's KeyAdmin with the keyring and the
 // store whose SecureString values it seals.
@@ -106,9 +106,9 @@ func (a *keyAdmin) rewrapLocked(ctx context.Context) (*vanehttp.RotateResult, er
 	return res, nil
 }
 
-// The client side: `vane keys`.
+// The client side: `vane kms`.
 
-// rotateTimeout bounds `vane keys rotate` and `vane keys rewrap`, which
+// rotateTimeout bounds `vane kms rotate` and `vane kms rewrap`, which
 // rewrite every stored SecureString version.
 const rotateTimeout = 30 * time.Minute
 
@@ -123,10 +123,10 @@ Manages the keys that encrypt SecureString values at rest:
   rewrap   re-wrap without adding a master key: finishes an interrupted
            rotation, and encrypts values stored before encryption
 
-Run 'vane keys SUBCOMMAND --help' for the flags of each.`
+Run 'vane kms SUBCOMMAND --help' for the flags of each.`
 
-// keys runs `vane keys SUBCOMMAND`.
-func (c *cli) keys(ctx context.Context, args []string) error {
+// kms runs `vane kms SUBCOMMAND`.
+func (c *cli) kms(ctx context.Context, args []string) error {
 	sub, rest := splitSubcommand(args)
 	switch sub {
 	case "list":
@@ -136,18 +136,18 @@ func (c *cli) keys(ctx context.Context, args []string) error {
 	case "rotate", "rewrap":
 		return c.keysRotate(ctx, sub, rest)
 	}
-	fs, _ := c.clientFlagSet("keys", "SUBCOMMAND [flags]", keysDescription, `
-vane keys list
-vane keys create --alias alias/payments
+	fs, _ := c.clientFlagSet("kms", "SUBCOMMAND [flags]", keysDescription, `
+vane kms list
+vane kms create --alias alias/payments
 vane put /payments/api-key - --type SecureString --key-id alias/payments < key.txt
-vane keys rotate`)
+vane kms rotate`)
 	if _, err := c.parse(fs, rest, 0, 0); err != nil {
 		return err
 	}
 	if sub == "" {
-		return usageError{fmt.Errorf("keys: a subcommand is required: list, create, rotate or rewrap (see 'vane keys --help')")}
+		return usageError{fmt.Errorf("kms: a subcommand is required: list, create, rotate or rewrap (see 'vane kms --help')")}
 	}
-	return usageError{fmt.Errorf("keys: unknown subcommand %q: use list, create, rotate or rewrap", sub)}
+	return usageError{fmt.Errorf("kms: unknown subcommand %q: use list, create, rotate or rewrap", sub)}
 }
 
 // splitSubcommand finds the subcommand among args, which may be preceded
@@ -180,13 +180,13 @@ type keyJSON struct {
 }
 
 func (c *cli) keysList(ctx context.Context, args []string) error {
-	fs, cf := c.clientFlagSet("keys list", "[flags]", `
+	fs, cf := c.clientFlagSet("kms list", "[flags]", `
 Lists the keys that SecureString values can name as their KeyId, with
 columns ID, ALIASES and CREATED, then the master keys that wrap the values'
 data keys, with columns MASTER KEY, CREATED and PRIMARY. No key material is
 ever shown.`, `
-vane keys list
-vane keys list -o json`)
+vane kms list
+vane kms list -o json`)
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ vane keys list -o json`)
 			Primary bool   `json:"primary"`
 		} `json:"master_keys"`
 	}
-	raw, err := cl.call(ctx, http.MethodGet, "/v1/keys", nil, nil, &l)
+	raw, err := cl.call(ctx, http.MethodGet, "/v1/kms/keys", nil, nil, &l)
 	if err != nil {
 		return err
 	}
@@ -250,13 +250,13 @@ func (a *aliasesFlag) Set(s string) error {
 }
 
 func (c *cli) keysCreate(ctx context.Context, args []string) error {
-	fs, cf := c.clientFlagSet("keys create", "[--alias alias/NAME]... [flags]", `
+	fs, cf := c.clientFlagSet("kms create", "[--alias alias/NAME]... [flags]", `
 Adds a key and prints "key ID created" with its aliases. A SecureString
 names it as its KeyId by an alias, by its id or by its ARN. Aliases are
 "alias/" followed by letters, digits, '/', '_' and '-'; those under
 alias/aws/ are reserved.`, `
-vane keys create --alias alias/payments
-vane keys create --alias alias/app/prod,alias/app/prod-legacy`)
+vane kms create --alias alias/payments
+vane kms create --alias alias/app/prod,alias/app/prod-legacy`)
 	var aliases aliasesFlag
 	fs.Var(&aliases, "alias", "`ALIAS` of the key, alias/NAME; may be repeated")
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
@@ -273,7 +273,7 @@ vane keys create --alias alias/app/prod,alias/app/prod-legacy`)
 		body.Aliases = []string{}
 	}
 	var k keyJSON
-	raw, err := cl.call(ctx, http.MethodPost, "/v1/keys", nil, body, &k)
+	raw, err := cl.call(ctx, http.MethodPost, "/v1/kms/keys", nil, body, &k)
 	if err != nil {
 		return err
 	}
@@ -302,7 +302,7 @@ SecureString version that is under another, without adding a master key:
 it finishes a rotation that was interrupted. It also encrypts SecureString
 values stored before encryption at rest existed.`
 	}
-	fs, cf := c.clientFlagSet("keys "+sub, "[flags]", description, "vane keys "+sub)
+	fs, cf := c.clientFlagSet("kms "+sub, "[flags]", description, "vane kms "+sub)
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -320,7 +320,7 @@ values stored before encryption at rest existed.`
 		Rewrapped           int    `json:"rewrapped"`
 		Sealed              int    `json:"sealed"`
 	}
-	raw, err := cl.call(ctx, http.MethodPost, "/v1/keys/"+sub, nil, nil, &res)
+	raw, err := cl.call(ctx, http.MethodPost, "/v1/kms/keys/"+sub, nil, nil, &res)
 	if err != nil {
 		return err
 	}

@@ -196,7 +196,7 @@ func TestServeSecureString(t *testing.T) {
 		}
 	})
 	t.Run("CreateKeyAndUseIt", func(t *testing.T) {
-		out := s.cli(t, "keys", "create", "--alias", "alias/app")
+		out := s.cli(t, "kms", "create", "--alias", "alias/app")
 		if !strings.HasPrefix(out, "key ") || !strings.Contains(out, "(alias/app)") {
 			t.Fatalf("keys create printed %q", out)
 		}
@@ -208,7 +208,7 @@ func TestServeSecureString(t *testing.T) {
 
 	t.Run("Rotate", func(t *testing.T) {
 		old := masterKeyOf(t, s.get(t, "/app/db/password").Value)
-		out := s.cli(t, "keys", "rotate")
+		out := s.cli(t, "kms", "rotate")
 		primary := s.Keyring.Primary()
 		if primary == old || !strings.Contains(out, "primary master key "+primary+" (was "+old+")") || !strings.Contains(out, "re-wrapped 2 ") {
 			t.Fatalf("keys rotate printed %q; primary %s, before %s", out, primary, old)
@@ -233,7 +233,7 @@ func TestServeSecureString(t *testing.T) {
 		if changes, _ := s.Store.Changes(context.Background(), 0, "", 0); len(changes) != 3 {
 			t.Fatalf("%d change records after the rotation, want the 3 puts", len(changes))
 		}
-		list := s.cli(t, "keys", "list")
+		list := s.cli(t, "kms", "list")
 		if !strings.Contains(list, old) || !strings.Contains(list, primary) || !strings.Contains(list, "alias/aws/ssm") {
 			t.Fatalf("keys list printed\n%s", list)
 		}
@@ -295,8 +295,8 @@ func TestServeSealsPlaintextOnStart(t *testing.T) {
 	if !strings.Contains(s.logs.String(), "versions=1") || !strings.Contains(s.logs.String(), "alias/legacy") {
 		t.Fatalf("the log does not report what was sealed and what was not:\n%s", s.logs.String())
 	}
-	s.cli(t, "keys", "create", "--alias", "alias/legacy")
-	if out := s.cli(t, "keys", "rewrap"); !strings.Contains(out, "encrypted 1 SecureString version(s) stored in plaintext") {
+	s.cli(t, "kms", "create", "--alias", "alias/legacy")
+	if out := s.cli(t, "kms", "rewrap"); !strings.Contains(out, "encrypted 1 SecureString version(s) stored in plaintext") {
 		t.Fatalf("keys rewrap printed %q", out)
 	}
 	if p := s.get(t, "/old/b"); !keyring.IsSealed(p.Value) {
@@ -319,7 +319,7 @@ func TestServeRootKey(t *testing.T) {
 	cfg := Config{DataDir: t.TempDir(), MasterKey: root()}
 	s := startKeysServer(t, cfg)
 	s.put(t, "/r/secret", `{"value":"`+secretValue+`","type":"SecureString"}`)
-	s.cli(t, "keys", "rotate")
+	s.cli(t, "kms", "rotate")
 	if p := s.get(t, "/r/secret?with_decryption=true"); p.Value != secretValue {
 		t.Fatalf("GET with decryption: %q", p.Value)
 	}
@@ -421,8 +421,8 @@ func TestServeSharedKeyringPostgres(t *testing.T) {
 	a.put(t, "/shared/one", `{"value":"`+secretValue+`","type":"SecureString"}`)
 	waitValue(t, b, "/shared/one?with_decryption=true", secretValue)
 
-	a.cli(t, "keys", "rotate")
-	a.cli(t, "keys", "create", "--alias", "alias/shared")
+	a.cli(t, "kms", "rotate")
+	a.cli(t, "kms", "create", "--alias", "alias/shared")
 	a.put(t, "/shared/two", `{"value":"`+secretValue+`-2","type":"SecureString"}`)
 	waitValue(t, b, "/shared/two?with_decryption=true", secretValue+"-2")
 	// b seals under the new primary and the new key, learnt from the file.
@@ -448,9 +448,9 @@ func TestServeSharedKeyringPostgres(t *testing.T) {
 func TestKeysCommands(t *testing.T) {
 	t.Run("List", func(t *testing.T) {
 		api := newFakeAPI(t)
-		api.reply("GET /v1/keys", 200, `{"keys":[{"id":"k1","arn":"arn:aws:kms:us-east-1:0:key/k1","aliases":["alias/aws/ssm","alias/x"],"created":"2026-01-02T03:04:05.5Z"}],`+
+		api.reply("GET /v1/kms/keys", 200, `{"keys":[{"id":"k1","arn":"arn:aws:kms:us-east-1:0:key/k1","aliases":["alias/aws/ssm","alias/x"],"created":"2026-01-02T03:04:05.5Z"}],`+
 			`"master_keys":[{"id":"root-ab","primary":false},{"id":"mk-1","created":"2026-01-02T03:04:06Z","primary":true}]}`)
-		stdout, _ := mustRunCLI(t, "", "keys", "list")
+		stdout, _ := mustRunCLI(t, "", "kms", "list")
 		want := "ID  ALIASES                 CREATED\n" +
 			"k1  alias/aws/ssm, alias/x  2026-01-02T03:04:05Z\n\n" +
 			"MASTER KEY  CREATED               PRIMARY\n" +
@@ -459,60 +459,60 @@ func TestKeysCommands(t *testing.T) {
 		if stdout != want {
 			t.Fatalf("stdout\n%q\nwant\n%q", stdout, want)
 		}
-		stdout, _ = mustRunCLI(t, "", "-o", "json", "keys", "list")
+		stdout, _ = mustRunCLI(t, "", "-o", "json", "kms", "list")
 		if !strings.Contains(stdout, `"master_keys": [`) {
 			t.Fatalf("-o json printed %s", stdout)
 		}
 	})
 	t.Run("Create", func(t *testing.T) {
 		api := newFakeAPI(t)
-		api.reply("POST /v1/keys", 201, `{"id":"k2","aliases":["alias/a","alias/b","alias/c"]}`)
-		stdout, _ := mustRunCLI(t, "", "keys", "create", "--alias", "alias/a,alias/b", "--alias", "alias/c")
+		api.reply("POST /v1/kms/keys", 201, `{"id":"k2","aliases":["alias/a","alias/b","alias/c"]}`)
+		stdout, _ := mustRunCLI(t, "", "kms", "create", "--alias", "alias/a,alias/b", "--alias", "alias/c")
 		if stdout != "key k2 created (alias/a, alias/b, alias/c)\n" {
 			t.Fatalf("stdout %q", stdout)
 		}
 		r := api.only()
-		assertRequest(t, r, "POST", "/v1/keys", nil)
+		assertRequest(t, r, "POST", "/v1/kms/keys", nil)
 		assertJSON(t, r.Body, `{"aliases":["alias/a","alias/b","alias/c"]}`)
 	})
 	t.Run("CreateWithoutAlias", func(t *testing.T) {
 		api := newFakeAPI(t)
-		api.reply("POST /v1/keys", 201, `{"id":"k3","aliases":[]}`)
-		if stdout, _ := mustRunCLI(t, "", "keys", "create"); stdout != "key k3 created\n" {
+		api.reply("POST /v1/kms/keys", 201, `{"id":"k3","aliases":[]}`)
+		if stdout, _ := mustRunCLI(t, "", "kms", "create"); stdout != "key k3 created\n" {
 			t.Fatalf("stdout %q", stdout)
 		}
 		assertJSON(t, api.only().Body, `{"aliases":[]}`)
 	})
 	t.Run("Rotate", func(t *testing.T) {
 		api := newFakeAPI(t)
-		api.reply("POST /v1/keys/rotate", 200, `{"master_key_id":"mk-2","previous_master_key_id":"mk-1","rewrapped":12,"sealed":0}`)
-		stdout, _ := mustRunCLI(t, "", "keys", "rotate")
+		api.reply("POST /v1/kms/keys/rotate", 200, `{"master_key_id":"mk-2","previous_master_key_id":"mk-1","rewrapped":12,"sealed":0}`)
+		stdout, _ := mustRunCLI(t, "", "kms", "rotate")
 		if stdout != "primary master key mk-2 (was mk-1)\nre-wrapped 12 SecureString version(s)\n" {
 			t.Fatalf("stdout %q", stdout)
 		}
 	})
 	t.Run("RewrapWithServerFlagFirst", func(t *testing.T) {
 		api := newFakeAPI(t)
-		api.reply("POST /v1/keys/rewrap", 200, `{"master_key_id":"mk-2","previous_master_key_id":"mk-2","rewrapped":0,"sealed":3}`)
-		stdout, _ := mustRunCLI(t, "", "--server", api.URL, "keys", "rewrap")
+		api.reply("POST /v1/kms/keys/rewrap", 200, `{"master_key_id":"mk-2","previous_master_key_id":"mk-2","rewrapped":0,"sealed":3}`)
+		stdout, _ := mustRunCLI(t, "", "--server", api.URL, "kms", "rewrap")
 		if stdout != "primary master key mk-2\nre-wrapped 0 SecureString version(s)\nencrypted 3 SecureString version(s) stored in plaintext\n" {
 			t.Fatalf("stdout %q", stdout)
 		}
 	})
 	t.Run("ServerError", func(t *testing.T) {
 		api := newFakeAPI(t)
-		api.reply("POST /v1/keys", 409, `{"error":{"code":"conflict","message":"alias \"alias/a\" already names key k1"}}`)
-		_, stderr, code := runCLI(t, "", "keys", "create", "--alias", "alias/a")
+		api.reply("POST /v1/kms/keys", 409, `{"error":{"code":"conflict","message":"alias \"alias/a\" already names key k1"}}`)
+		_, stderr, code := runCLI(t, "", "kms", "create", "--alias", "alias/a")
 		if code != 1 || !strings.Contains(stderr, "already names key k1") {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
 		}
 	})
 	t.Run("Help", func(t *testing.T) {
 		for args, want := range map[string]string{
-			"keys --help":        "Usage: vane keys SUBCOMMAND",
-			"help keys":          "Usage: vane keys SUBCOMMAND",
-			"keys create --help": "Usage: vane keys create",
-			"keys rotate -h":     "Usage: vane keys rotate",
+			"kms --help":        "Usage: vane kms SUBCOMMAND",
+			"help kms":          "Usage: vane kms SUBCOMMAND",
+			"kms create --help": "Usage: vane kms create",
+			"kms rotate -h":     "Usage: vane kms rotate",
 		} {
 			stdout, _ := mustRunCLI(t, "", strings.Fields(args)...)
 			if !strings.HasPrefix(stdout, want) {
@@ -521,14 +521,14 @@ func TestKeysCommands(t *testing.T) {
 		}
 	})
 	for name, args := range map[string][]string{
-		"ErrNoSubcommand":      {"keys"},
-		"ErrUnknownSubcommand": {"keys", "frob"},
-		"ErrExtraArgument":     {"keys", "list", "extra"},
-		"ErrUnknownFlag":       {"keys", "rotate", "--force"},
+		"ErrNoSubcommand":      {"kms"},
+		"ErrUnknownSubcommand": {"kms", "frob"},
+		"ErrExtraArgument":     {"kms", "list", "extra"},
+		"ErrUnknownFlag":       {"kms", "rotate", "--force"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			stdout, stderr, code := runCLI(t, "", args...)
-			if code != 2 || stdout != "" || !strings.HasPrefix(stderr, "vane: keys") {
+			if code != 2 || stdout != "" || !strings.HasPrefix(stderr, "vane: kms") {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 			}
 		})

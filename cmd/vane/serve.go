@@ -373,7 +373,7 @@ SecureString values are encrypted at rest with the keys of a keyring file:
 can't be decrypted. VANE_MASTER_KEY (only from the environment: base64 of
 32 random bytes, such as 'openssl rand -base64 32' prints) keeps the key
 material out of that file: the file then holds the master keys wrapped by
-it. 'vane keys rotate' adds a master key and re-wraps the values under it.
+it. 'vane kms rotate' adds a master key and re-wraps the values under it.
 
 Flags (parameters under a "features" path segment) are validated when
 written and evaluated by POST /v1/evaluate and by OpenFeature's remote
@@ -464,7 +464,7 @@ func (m *Main) openKeyring(ctx context.Context) error {
 		// They are still served; once their keys exist, `vane keys
 		// rewrap` seals them.
 		m.Logger.Warn("SecureString values stored in plaintext name keys that do not exist, and were left in plaintext: "+
-			"create the keys with 'vane keys create --alias', then run 'vane keys rewrap'", "error", err.Error())
+			"create the keys with 'vane kms create --alias', then run 'vane kms rewrap'", "error", err.Error())
 	case err != nil:
 		return fmt.Errorf("encrypt the SecureString values stored in plaintext: %w", err)
 	}

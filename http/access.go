@@ -22,6 +22,8 @@ import (
 // history.
 type Access struct {
 	Keys *auth.Authenticator
+	// Store lists and reads keys for the key administration routes.
+	Store auth.KeyStore
 }
 
 type principalKey struct{}

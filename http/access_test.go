@@ -78,7 +78,7 @@ func mustOpenAccess(t *testing.T) *accessServer {
 	}
 	a.Server = MustOpen(t, func(s *vanehttp.Server) {
 		s.Store, s.Cipher, s.Audit = idx, kr, st
-		s.Access = &vanehttp.Access{Keys: keys}
+		s.Access = &vanehttp.Access{Keys: keys, Store: st.Store}
 	})
 	return a
 }
@@ -319,5 +319,76 @@ func TestDecryptNeedsKMSDecrypt(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" {
 		t.Errorf("SSM GetParameter WithDecryption by the reader: %v, want AccessDeniedException", err)
+	}
+}
+
+func TestAccessKeyAdministration(t *testing.T) {
+	a := mustOpenAccess(t)
+	var created struct {
+		Key struct {
+			ID, Name string
+			Disabled bool
+		} `json:"key"`
+		Secret string `json:"secret"`
+		Token  string `json:"token"`
+	}
+	body := `{"name": "ci", "policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "/ci/*"}]}}`
+	a.as(t, "admin", "POST", "/v1/access-keys", body).Want(t, 201, &created)
+	if created.Key.Name != "ci" || created.Token != created.Key.ID+"."+created.Secret {
+		t.Fatalf("created %+v", created)
+	}
+	a.creds["ci"] = [2]string{created.Key.ID, created.Secret}
+	a.as(t, "admin", "PUT", "/v1/parameters/ci/x", `{"type":"String","value":"1"}`).Want(t, 201, nil)
+	a.as(t, "ci", "GET", "/v1/parameters/ci/x", "").Want(t, 200, nil)
+	a.as(t, "ci", "PUT", "/v1/parameters/ci/x", `{"type":"String","value":"2","overwrite":true}`).WantError(t, 403, vane.EFORBIDDEN, "")
+
+	// The listing never shows a secret or its stored forms.
+	r := a.as(t, "admin", "GET", "/v1/access-keys", "")
+	r.Want(t, 200, nil)
+	if strings.Contains(string(r.Body), created.Secret) || strings.Contains(string(r.Body), "secret_hash") || strings.Contains(string(r.Body), "sealed") || !strings.Contains(string(r.Body), `"name":"ci"`) {
+		t.Errorf("key listing: %s", r.Body)
+	}
+	// Only admins administer keys.
+	a.as(t, "reader", "POST", "/v1/access-keys", body).WantError(t, 403, vane.EFORBIDDEN, "", "vane:Admin")
+	a.as(t, "admin", "POST", "/v1/access-keys", `{"name": "bad", "policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:GetParamter", "Resource": "*"}]}}`).
+		WantError(t, 400, vane.EINVALID, "", "$.Statement[0].Action", "did you mean")
+
+	var sim struct {
+		Allowed     bool   `json:"allowed"`
+		Explanation string `json:"explanation"`
+	}
+	a.as(t, "admin", "POST", "/v1/access-keys/"+created.Key.ID+"/simulate", `{"action": "ssm:PutParameter", "resource": "/ci/x"}`).Want(t, 200, &sim)
+	if sim.Allowed || sim.Explanation == "" {
+		t.Errorf("simulate put: %+v", sim)
+	}
+	a.as(t, "admin", "POST", "/v1/access-keys/"+created.Key.ID+"/simulate", `{"action": "ssm:GetParameter", "resource": "/ci/x"}`).Want(t, 200, &sim)
+	if !sim.Allowed {
+		t.Errorf("simulate get: %+v", sim)
+	}
+
+	// Disabling takes effect at once on this node.
+	a.as(t, "admin", "PATCH", "/v1/access-keys/"+created.Key.ID, `{"disabled": true}`).Want(t, 200, nil)
+	a.as(t, "ci", "GET", "/v1/parameters/ci/x", "").WantError(t, 401, vane.EUNAUTHORIZED, "")
+	a.as(t, "admin", "PATCH", "/v1/access-keys/"+created.Key.ID, `{"disabled": false}`).Want(t, 200, nil)
+	a.as(t, "ci", "GET", "/v1/parameters/ci/x", "").Want(t, 200, nil)
+	a.as(t, "admin", "DELETE", "/v1/access-keys/"+a.creds["admin"][0], "").WantError(t, 409, vane.ECONFLICT, "", "itself")
+	a.as(t, "admin", "DELETE", "/v1/access-keys/"+created.Key.ID, "").Want(t, 204, nil)
+	a.as(t, "ci", "GET", "/v1/parameters/ci/x", "").WantError(t, 401, vane.EUNAUTHORIZED, "")
+
+	page, err := a.store.Audit(context.Background(), &vane.AuditQuery{Principal: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range page.Entries {
+		if strings.HasPrefix(e.Action, "vane:") {
+			actions = append(actions, e.Action)
+		}
+		if strings.Contains(e.Detail, created.Secret) {
+			t.Errorf("an audit entry holds the secret: %+v", e)
+		}
+	}
+	if want := "[vane:CreateKey vane:UpdateKey vane:UpdateKey vane:DeleteKey]"; fmt.Sprint(actions) != want {
+		t.Errorf("key changes audited: %v, want %s", actions, want)
 	}
 }

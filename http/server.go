@@ -258,6 +258,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerOFREPRoutes(mux)
 		s.registerUsageRoutes(mux)
 		s.registerAuditRoutes(mux)
+		s.registerAccessKeyRoutes(mux)
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)

@@ -173,3 +173,78 @@ func TestSecureByDefault(t *testing.T) {
 		t.Errorf("--dev on a public address: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestAccessKeysCLI creates a scoped key with vane keys, uses it, explains
+// a decision with vane policy simulate, and disables and deletes it.
+func TestAccessKeysCLI(t *testing.T) {
+	bin, data := vaneBinary(t), t.TempDir()
+	srv, _ := startSecureServer(t, bin, data)
+	run := func(token string, args ...string) cliResult {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		env := []string{"VANE_SERVER=" + srv.url, "VANE_DATA=" + data}
+		if token != "" {
+			env = append(env, "VANE_TOKEN="+token)
+		}
+		cmd.Env = childEnv(env...)
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+		return cliResult{stdout: out.String(), stderr: errb.String(), code: code}
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:GetParameter*"],"Resource":"/team-a/*"}]}`
+	res := run("", "keys", "create", "team-a-reader", "--policy", policy)
+	if res.code != 0 {
+		t.Fatalf("vane keys create: %d %s", res.code, res.stderr)
+	}
+	var id, token string
+	for _, line := range strings.Split(res.stdout, "\n") {
+		if v, ok := strings.CutPrefix(line, "access key id:"); ok {
+			id = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "bearer token:"); ok {
+			token = strings.TrimSpace(v)
+		}
+	}
+	if id == "" || token == "" {
+		t.Fatalf("vane keys create printed no id or token:\n%s", res.stdout)
+	}
+	run("", "put", "/team-a/x", "1")
+	run("", "put", "/team-b/y", "2")
+	if r := run(token, "get", "/team-a/x"); r.code != 0 || strings.TrimSpace(r.stdout) != "1" {
+		t.Errorf("the scoped key reads its subtree: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(token, "get", "/team-b/y"); r.code != 1 || !strings.Contains(r.stderr, "not authorized") {
+		t.Errorf("the scoped key reads another subtree: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(token, "ls", "/", "-r"); strings.Contains(r.stdout, "/team-b/") {
+		t.Errorf("the scoped key's listing shows /team-b: %s", r.stdout)
+	}
+	if r := run("", "policy", "simulate", id, "ssm:PutParameter", "/team-a/x"); r.code != 0 || !strings.HasPrefix(r.stdout, "DENIED") {
+		t.Errorf("policy simulate put: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if r := run("", "policy", "simulate", id, "ssm:GetParameter", "/team-a/x"); !strings.HasPrefix(r.stdout, "ALLOWED") {
+		t.Errorf("policy simulate get: %q", r.stdout)
+	}
+	if r := run("", "keys", "list"); !strings.Contains(r.stdout, "team-a-reader") || strings.Contains(r.stdout, strings.SplitN(token, ".", 2)[1]) {
+		t.Errorf("vane keys list: %s", r.stdout)
+	}
+	run("", "keys", "disable", id)
+	if r := run(token, "get", "/team-a/x"); r.code != 1 {
+		t.Errorf("a disabled key still reads: %d %q", r.code, r.stdout)
+	}
+	if r := run("", "keys", "delete", id); r.code != 0 {
+		t.Errorf("vane keys delete: %d %s", r.code, r.stderr)
+	}
+	if r := run(token, "get", "/team-a/x"); r.code != 1 {
+		t.Errorf("a deleted key still reads: %d %q", r.code, r.stdout)
+	}
+	if r := run("", "audit", "--action", "vane:CreateKey"); !strings.Contains(r.stdout, id) {
+		t.Errorf("the key's creation is not in the audit history:\n%s", r.stdout)
+	}
+}

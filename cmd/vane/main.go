@@ -96,6 +96,8 @@ func commands() []command {
 		{"watch", "print the changes under a path as they happen", (*cli).watch},
 		{"flags", "list feature flags with their usage, or evaluate one", (*cli).flags},
 		{"audit", "print the audit history: who changed what, when, from where", (*cli).audit},
+		{"keys", "list, create, disable and delete access keys (credentials)", (*cli).accessKeys},
+		{"policy", "explain whether an access key may perform an action on a name", (*cli).policy},
 		{"kms", "list, create and rotate the keys that encrypt SecureString values", (*cli).kms},
 		{"version", "print the version of this binary", (*cli).version},
 		{"help", "print help about vane or one of its commands", (*cli).help},

@@ -691,7 +691,7 @@ func (m *Main) openAccess(ctx context.Context) error {
 	if err := m.Keys.Open(); err != nil {
 		return fmt.Errorf("access keys: %w", err)
 	}
-	m.HTTP.Access = &http.Access{Keys: m.Keys}
+	m.HTTP.Access = &http.Access{Keys: m.Keys, Store: sqlStore(m.Store)}
 	keys, err := sqlStore(m.Store).ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("access keys: %w", err)

@@ -145,6 +145,7 @@ func (s *Server) allow(ctx context.Context, action, name string) error {
 	}
 	d := p.Decide(action, name)
 	if d.Allowed {
+		s.auditRead(ctx, action, name)
 		return nil
 	}
 	s.auditRefusal(ctx, p.Key.ID, action, name, vane.EFORBIDDEN, d.String())
@@ -183,19 +184,77 @@ func (s *Server) visible(ctx context.Context, action string) func(name string) b
 	return f.Allows
 }
 
-// filterParameters keeps the parameters the caller may perform action on.
+// filterParameters keeps the parameters the caller may perform action on
+// (and records the reads that SettingAuditedReadPaths asks for).
 func (s *Server) filterParameters(ctx context.Context, action string, ps []*vane.Parameter) []*vane.Parameter {
-	ok := s.visible(ctx, action)
-	if ok == nil {
+	if principalOf(ctx) == nil {
 		return ps
 	}
-	out := ps[:0:0]
-	for _, p := range ps {
-		if ok(p.Name) {
-			out = append(out, p)
+	out := ps
+	if ok := s.visible(ctx, action); ok != nil {
+		out = ps[:0:0]
+		for _, p := range ps {
+			if ok(p.Name) {
+				out = append(out, p)
+			}
 		}
 	}
+	names := make([]string, len(out))
+	for i, p := range out {
+		names[i] = p.Name
+	}
+	s.auditReads(ctx, action, names)
 	return out
+}
+
+// SettingAuditedReadPaths, a StringList of paths, makes the server record
+// in the audit history every read of a name under one of them (reads are
+// not audited otherwise).
+const SettingAuditedReadPaths = "/vane/settings/audited-read-paths"
+
+// readActions are the actions that only read.
+var readActions = map[string]bool{
+	auth.ActionGetParameter: true, auth.ActionGetParameters: true, auth.ActionGetParametersByPath: true,
+	auth.ActionGetParameterHistory: true, auth.ActionDescribeParameters: true, auth.ActionListTagsForResource: true,
+	auth.ActionDecrypt: true, auth.ActionWatch: true, auth.ActionEvaluate: true,
+}
+
+// auditRead records an allowed read of name when its path is listed in
+// SettingAuditedReadPaths.
+func (s *Server) auditRead(ctx context.Context, action, name string) {
+	s.auditReads(ctx, action, []string{name})
+}
+
+// auditReads records the allowed reads of names under the paths of
+// SettingAuditedReadPaths, in one write.
+func (s *Server) auditReads(ctx context.Context, action string, names []string) {
+	if s.Audit == nil || !readActions[action] || len(names) == 0 {
+		return
+	}
+	p, err := s.Store.Get(ctx, SettingAuditedReadPaths)
+	if err != nil {
+		return
+	}
+	var paths []string
+	for _, path := range strings.Split(p.Value, ",") {
+		if canon, err := vane.ValidatePath(strings.TrimSpace(path)); err == nil {
+			paths = append(paths, canon)
+		}
+	}
+	req := vane.RequestFromContext(ctx)
+	var entries []vane.AuditEntry
+	for _, name := range names {
+		if strings.HasPrefix(name, "/") && underAny(name, paths) {
+			entries = append(entries, vane.AuditEntry{Time: s.now(), Principal: vane.PrincipalFromContext(ctx), Source: req.Source,
+				RequestID: req.RequestID, Action: action, Name: name, Result: vane.AuditOK, Detail: "read"})
+		}
+	}
+	if len(entries) == 0 {
+		return
+	}
+	if err := s.Audit.AppendAudit(context.WithoutCancel(ctx), entries); err != nil {
+		s.logger().Error("audit reads", "request_id", req.RequestID, "error", err.Error())
+	}
 }
 
 // allowDecrypt checks kms:Decrypt on the key a SecureString is sealed with.

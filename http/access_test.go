@@ -392,3 +392,34 @@ func TestAccessKeyAdministration(t *testing.T) {
 		t.Errorf("key changes audited: %v, want %s", actions, want)
 	}
 }
+
+// TestReadAuditing checks that reads are audited only under the paths of
+// /vane/settings/audited-read-paths.
+func TestReadAuditing(t *testing.T) {
+	a := mustOpenAccess(t)
+	for _, p := range []string{"/app/prod/pci/card-key", "/app/prod/x"} {
+		a.as(t, "admin", "PUT", "/v1/parameters"+p, `{"type":"String","value":"v"}`).Want(t, 201, nil)
+	}
+	count := func() int {
+		page, err := a.store.Audit(context.Background(), &vane.AuditQuery{Action: "ssm:GetParameter"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Entries)
+	}
+	a.as(t, "reader", "GET", "/v1/parameters/app/prod/pci/card-key", "").Want(t, 200, nil)
+	if n := count(); n != 0 {
+		t.Fatalf("%d reads audited without the setting, want 0", n)
+	}
+	a.as(t, "admin", "PUT", "/v1/parameters/vane/settings/audited-read-paths", `{"type":"StringList","value":"/app/prod/pci"}`).Want(t, 201, nil)
+	a.as(t, "reader", "GET", "/v1/parameters/app/prod/pci/card-key", "").Want(t, 200, nil)
+	a.as(t, "reader", "GET", "/v1/parameters/app/prod/x", "").Want(t, 200, nil)
+	if n := count(); n != 1 {
+		t.Errorf("%d reads audited, want 1 (only the one under /app/prod/pci)", n)
+	}
+	a.as(t, "reader", "GET", "/v1/parameters?path=/app/prod&recursive=true", "").Want(t, 200, nil)
+	page, err := a.store.Audit(context.Background(), &vane.AuditQuery{Action: "ssm:GetParametersByPath"})
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Name != "/app/prod/pci/card-key" || page.Entries[0].Principal != "reader" {
+		t.Errorf("listing audited as %+v, %v; want one entry for the card key by reader", page, err)
+	}
+}

@@ -12,33 +12,8 @@ echo "== aws CLI round trip against vane serve (SSM protocol)"
 
 command -v aws >/dev/null || { echo "aws-cli-test.sh: the aws CLI is not installed (pip install awscli)"; exit 1; }
 
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-go build -o "$tmp/vane" ./cmd/vane
-"$tmp/vane" serve --addr 127.0.0.1:0 --data "$tmp/data" >"$tmp/server.log" 2>&1 &
-pid=$!
-
-url=""
-for _ in $(seq 1 100); do
-	url=$(sed -n 's/.*msg=listening url=\(http:[^ ]*\).*/\1/p' "$tmp/server.log" | head -n 1)
-	[ -n "$url" ] && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$url" ]; then
-	echo "aws-cli-test.sh: the server did not log its url= line:"
-	cat "$tmp/server.log"
-	exit 1
-fi
+. .ci/serve.sh
+start_vane aws-cli-test.sh
 echo "vane serving on $url"
 
 # The Vane access key and a region, no shared AWS configuration from the

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -27,38 +25,8 @@ import (
 // access control, on a data directory, and returns it with its stderr.
 func startSecureServer(t *testing.T, bin, data string) (*crashServer, *lockedBuffer) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
-	cmd.Env = childEnv()
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &crashServer{cmd: cmd, exited: make(chan error, 1), logs: &lockedBuffer{}}
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			fmt.Fprintln(s.logs, sc.Text())
-			if m := listeningURL.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case urls <- m[1]:
-				default:
-				}
-			}
-		}
-		s.exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	select {
-	case s.url = <-urls:
-	case err := <-s.exited:
-		t.Fatalf("vane serve exited (%v):\n%s", err, s.logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("vane serve did not listen:\n%s", s.logs.String())
-	}
+	s := startVaneServe(t, bin, "--addr", "127.0.0.1:0", "--data", data)
+	t.Cleanup(func() { s.cmd.Process.Kill() })
 	return s, s.logs
 }
 

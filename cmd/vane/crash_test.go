@@ -39,7 +39,13 @@ func startServeProcess(t testing.TB, bin string, args ...string) *crashServer {
 	t.Helper()
 	// Without access control: these tests are about other things;
 	// TestSecureByDefault covers a server with it.
-	cmd := exec.Command(bin, append([]string{"serve", "--dev"}, args...)...)
+	return startVaneServe(t, bin, append([]string{"--dev"}, args...)...)
+}
+
+// startVaneServe starts `vane serve ARGS` and waits for its url= line.
+func startVaneServe(t testing.TB, bin string, args ...string) *crashServer {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Env = childEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -59,7 +59,11 @@ const (
 type Config struct {
 	// Server is the base URL of a Vane server, e.g. "http://localhost:7420".
 	Server string
-	// Token is sent as "Authorization: Bearer TOKEN" when set.
+	// Token is sent as "Authorization: Bearer TOKEN" when set: an access
+	// key, ID.SECRET. Its policy needs vane:Watch on the client's paths
+	// (snapshot and stream), ssm:GetParameter where a SecureString change
+	// is fetched, kms:Decrypt with Decrypt, and vane:Evaluate to report
+	// flag usage; names it may not read are simply absent.
 	Token string
 	// Paths are the path prefixes whose parameters the client loads and
 	// follows, e.g. "/myapp/prod/". Default: "/" (everything). Names

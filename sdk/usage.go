@@ -51,8 +51,10 @@ func (c *Client) sendUsage(ctx context.Context) {
 		n := min(len(c.usagePending), 1000)
 		if err := c.postUsage(ctx, c.usagePending[:n]); err != nil {
 			var se *ServerError
-			if errors.As(err, &se) && (se.Status == http.StatusServiceUnavailable && se.Code == "unavailable" || se.Status == http.StatusNotFound) {
-				// The server does not track usage: nothing to keep.
+			if errors.As(err, &se) && (se.Status == http.StatusServiceUnavailable && se.Code == "unavailable" ||
+				se.Status == http.StatusNotFound || se.Status == http.StatusForbidden) {
+				// The server does not track usage, or the client's key
+				// may not report it (vane:Evaluate): nothing to keep.
 				c.usagePending = nil
 				return
 			}

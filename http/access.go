@@ -231,12 +231,12 @@ func (s *Server) auditReads(ctx context.Context, action string, names []string) 
 	if s.Audit == nil || !readActions[action] || len(names) == 0 {
 		return
 	}
-	p, err := s.Store.Get(ctx, SettingAuditedReadPaths)
-	if err != nil {
+	v, ok := s.setting(ctx, SettingAuditedReadPaths)
+	if !ok {
 		return
 	}
 	var paths []string
-	for _, path := range strings.Split(p.Value, ",") {
+	for _, path := range strings.Split(v, ",") {
 		if canon, err := vane.ValidatePath(strings.TrimSpace(path)); err == nil {
 			paths = append(paths, canon)
 		}

@@ -6,11 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -73,27 +71,13 @@ func TestSecureByDefault(t *testing.T) {
 		t.Errorf("vane put without a credential: exit %d, stderr %q", res.code, res.stderr)
 	}
 	withData := func(args ...string) cliResult {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env = childEnv("VANE_SERVER="+srv.url, "VANE_DATA="+data)
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		}
-		return cliResult{stdout: out.String(), stderr: errb.String(), code: code}
+		return runVaneEnv(t, bin, []string{"VANE_SERVER=" + srv.url, "VANE_DATA=" + data}, "", args...)
 	}
 	if r := withData("put", "/app/prod/x", "42"); r.code != 0 {
 		t.Fatalf("vane put with VANE_DATA: exit %d, %s", r.code, r.stderr)
 	}
-	cmd := exec.Command(bin, "get", "/app/prod/x")
-	cmd.Env = childEnv("VANE_SERVER="+srv.url, "VANE_TOKEN="+token)
-	if out, err := cmd.Output(); err != nil || strings.TrimSpace(string(out)) != "42" {
-		t.Errorf("vane get with VANE_TOKEN: %q, %v", out, err)
+	if r := runVaneEnv(t, bin, []string{"VANE_SERVER=" + srv.url, "VANE_TOKEN=" + token}, "", "get", "/app/prod/x"); r.code != 0 || strings.TrimSpace(r.stdout) != "42" {
+		t.Errorf("vane get with VANE_TOKEN: %q, %d %s", r.stdout, r.code, r.stderr)
 	}
 
 	// An AWS SDK with the Vane key as its only credential.
@@ -149,21 +133,11 @@ func TestAccessKeysCLI(t *testing.T) {
 	srv, _ := startSecureServer(t, bin, data)
 	run := func(token string, args ...string) cliResult {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
 		env := []string{"VANE_SERVER=" + srv.url, "VANE_DATA=" + data}
 		if token != "" {
 			env = append(env, "VANE_TOKEN="+token)
 		}
-		cmd.Env = childEnv(env...)
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		}
-		return cliResult{stdout: out.String(), stderr: errb.String(), code: code}
+		return runVaneEnv(t, bin, env, "", args...)
 	}
 	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:GetParameter*"],"Resource":"/team-a/*"}]}`
 	res := run("", "keys", "create", "team-a-reader", "--policy", policy)

@@ -172,13 +172,20 @@ type cliResult struct {
 // runVane runs the binary with VANE_SERVER set to server (none if empty).
 func runVane(t *testing.T, bin, server, stdin string, args ...string) cliResult {
 	t.Helper()
+	var env []string
+	if server != "" {
+		env = append(env, "VANE_SERVER="+server)
+	}
+	return runVaneEnv(t, bin, env, stdin, args...)
+}
+
+// runVaneEnv runs the binary with the extra environment variables env.
+func runVaneEnv(t *testing.T, bin string, env []string, stdin string, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = childEnv()
-	if server != "" {
-		cmd.Env = append(cmd.Env, "VANE_SERVER="+server)
-	}
+	cmd.Env = childEnv(env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

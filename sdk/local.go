@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -44,7 +45,7 @@ func (l *Local) Put(name string, typ vane.Type, value string) error {
 	}
 	l.mu.Lock()
 	old := l.c.state.Load()
-	next := &state{seq: old.seq + 1, m: cloneMap(old.m), synced: time.Now()}
+	next := &state{seq: old.seq + 1, m: maps.Clone(old.m), synced: time.Now()}
 	e := &entry{name: abs, typ: typ, value: value, version: 1}
 	if o := old.m[abs]; o != nil {
 		e.version = o.version + 1
@@ -67,7 +68,7 @@ func (l *Local) Delete(name string) {
 		l.mu.Unlock()
 		return
 	}
-	next := &state{seq: old.seq + 1, m: cloneMap(old.m), synced: time.Now()}
+	next := &state{seq: old.seq + 1, m: maps.Clone(old.m), synced: time.Now()}
 	delete(next.m, abs)
 	l.c.state.Store(next)
 	l.mu.Unlock()

@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -153,7 +152,6 @@ type state struct {
 	m        map[string]*entry
 	fromFile bool      // loaded from Config.SnapshotFile, not the server
 	synced   time.Time // when the server last confirmed it
-	gen      uint64    // bumped on every publish
 }
 
 // Client reads parameters from an in-memory snapshot kept fresh by the
@@ -400,9 +398,6 @@ func (c *Client) find(st *state, name string) (*entry, *envVal) {
 
 // publish swaps in a new state and queues the changes for callbacks.
 func (c *Client) publish(st *state, changes []Change) {
-	if old := c.state.Load(); old != nil {
-		st.gen = old.gen + 1
-	}
 	c.state.Store(st)
 	if len(changes) > 0 {
 		c.events.enqueue(changes)
@@ -459,9 +454,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func drain(body io.ReadCloser) {
 	io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 	body.Close()
-}
-
-// cloneMap copies a state's map for copy-on-write updates.
-func cloneMap(m map[string]*entry) map[string]*entry {
-	return maps.Clone(m)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -357,7 +358,7 @@ func (c *Client) apply(ctx context.Context, evs []watchEvent) error {
 		return nil
 	}
 	old := c.state.Load()
-	next := &state{seq: old.seq, m: cloneMap(old.m), synced: c.cfg.Now()}
+	next := &state{seq: old.seq, m: maps.Clone(old.m), synced: c.cfg.Now()}
 	changes := make([]Change, 0, len(evs))
 	for _, ev := range evs {
 		if ev.Seq <= next.seq {

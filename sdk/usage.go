@@ -24,7 +24,8 @@ type usageRow struct {
 func (c *Client) reportsUsage() bool { return !c.cfg.DisableUsage && !c.local }
 
 // reportUsage sends the evaluation counts every UsageInterval until ctx
-// is done, and once more then.
+// is done, and once more then. Delivery is at least once: a report whose
+// answer is lost (a timeout) is sent again and may be counted twice.
 func (c *Client) reportUsage(ctx context.Context) {
 	t := time.NewTicker(c.cfg.UsageInterval)
 	defer t.Stop()
@@ -36,7 +37,10 @@ func (c *Client) reportUsage(ctx context.Context) {
 			cancel()
 			return
 		case <-t.C:
-			c.sendUsage(ctx)
+			// Not ctx: Close must not cut a report the server may already
+			// have counted, or the retry at Close would count it again.
+			// postUsage bounds each request by RequestTimeout.
+			c.sendUsage(context.Background())
 		}
 	}
 }

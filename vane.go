@@ -298,6 +298,32 @@ type Store interface {
 	Close() error
 }
 
+// Wrapper is a Store that adds behaviour to another store (the write
+// checks of package guard, for example) and delegates the rest to it.
+type Wrapper interface {
+	Store
+	// Unwrap returns the wrapped store.
+	Unwrap() Store
+}
+
+// StoreAs returns the first store in the chain from s through the stores
+// it wraps (see Wrapper) that is a T, such as the in-memory index
+// below a guard.
+func StoreAs[T any](s Store) (T, bool) {
+	for s != nil {
+		if t, ok := s.(T); ok {
+			return t, true
+		}
+		w, ok := s.(Wrapper)
+		if !ok {
+			break
+		}
+		s = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
 // Cipher encrypts SecureString values at rest (package keyring). Stores
 // seal a SecureString's value inside the write, after the value rules
 // have been checked on the plaintext, so only the sealed form is stored,

@@ -231,7 +231,7 @@ func (s *Server) auditReads(ctx context.Context, action string, names []string) 
 	if s.Audit == nil || !readActions[action] || len(names) == 0 {
 		return
 	}
-	v, ok := s.setting(ctx, SettingAuditedReadPaths)
+	v, ok := s.settings.Get(ctx, SettingAuditedReadPaths)
 	if !ok {
 		return
 	}

@@ -9,16 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/vanehq/vane"
-	"github.com/vanehq/vane/flag"
 	vanehttp "github.com/vanehq/vane/http"
 )
 
-// mustOpenFlags starts a server that validates flags as vane serve does.
+// mustOpenFlags starts a server on a fixed clock.
 func mustOpenFlags(t *testing.T) *Server {
 	return MustOpen(t, func(s *vanehttp.Server) {
-		s.CheckValue = func(name string, typ vane.Type, value string) error {
-			return flag.CheckParameter(name, string(typ), value)
-		}
 		s.Now = func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) }
 	})
 }

@@ -198,7 +198,7 @@ func (s *Server) handleOFREPBulk(w http.ResponseWriter, r *http.Request) {
 		e, _ := s.ofrepEvaluate(strings.TrimPrefix(p.Name, base), p, ctx, now)
 		out.Flags = append(out.Flags, e)
 	}
-	if _, ok := s.Store.(Subscriber); ok {
+	if _, ok := vane.StoreAs[Subscriber](s.Store); ok {
 		out.EventStreams = []ofrepEventStream{{Type: "sse", URL: requestOrigin(r) + "/ofrep/v1/events", InactivityDelaySec: ofrepInactivityDelay}}
 	}
 	body, err := json.Marshal(out)
@@ -258,7 +258,7 @@ func (s *Server) writeOFREPError(w http.ResponseWriter, r *http.Request, err err
 // base, heartbeats, and a last refetch before the stream ends when the
 // watcher falls behind.
 func (s *Server) handleOFREPEvents(w http.ResponseWriter, r *http.Request) {
-	sub, ok := s.Store.(Subscriber)
+	sub, ok := vane.StoreAs[Subscriber](s.Store)
 	if !ok {
 		writeJSON(w, http.StatusServiceUnavailable, &ofrepFailure{ErrorCode: ofrepGeneral, ErrorDetails: "this server does not run the in-memory index that event streams need"})
 		return

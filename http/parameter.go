@@ -191,10 +191,6 @@ func (s *Server) handlePutParameter(w http.ResponseWriter, r *http.Request) {
 		Tags:           tagList(req.Tags),
 		ExpectVersion:  expect,
 	}
-	if err := s.checkValue(in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	p, err := s.Store.Put(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -296,10 +292,6 @@ func (s *Server) handleDeleteParameter(w http.ResponseWriter, r *http.Request) {
 	}
 	expect, err := expectVersion(r, fromQuery, false)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.checkDelete(r.Context(), pathName(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

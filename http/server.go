@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/flag"
+	"github.com/vanehq/vane/guard"
 	"github.com/vanehq/vane/metrics"
 )
 
@@ -44,8 +45,10 @@ const (
 type Server struct {
 	// Addr is the TCP address to listen on; a port of 0 picks a free one.
 	Addr string
-	// Store serves every /v1 route. To time store operations, pass a
-	// store wrapped with Metrics.Store (the backend, below any index).
+	// Store serves every /v1 route. Writes must pass the write checks:
+	// pass a guard.Store (vane serve wraps the index with one). To time
+	// store operations, wrap the backend, below any index, with
+	// Metrics.Store.
 	Store vane.Store
 	// Logger receives access logs (info; debug for probes and /metrics)
 	// and internal errors (error). Parameter values are never logged.
@@ -93,11 +96,6 @@ type Server struct {
 	// (ending in "/"); "" means "/", where a key is a whole name without
 	// its leading slash.
 	OFREPBase string
-	// CheckValue, if set, vets the value of every put, native or SSM,
-	// before the store sees it (cmd/vane sets flag.CheckParameter, which
-	// validates flag documents). Its error, if not already a *vane.Error,
-	// becomes an EINVALID ValidationException with its text.
-	CheckValue func(name string, typ vane.Type, value string) error
 	// Now returns the current time (POST /v1/compact counts older_than
 	// back from it); nil means time.Now.
 	Now func() time.Time
@@ -114,11 +112,11 @@ type Server struct {
 	srv      *http.Server
 	served   chan error // the result of srv.Serve
 	closing  bool
-	flags    flagCache     // compiled flags for /v1/evaluate
-	usage    flag.Recorder // evaluation counts until FlushUsage
-	limit    *limiter      // nil without a RateLimit
-	settings settingsCache // the /vane/settings values, by store sequence
-	scheme   string        // "https" with TLS, else "" (http)
+	flags    flagCache       // compiled flags for /v1/evaluate
+	usage    flag.Recorder   // evaluation counts until FlushUsage
+	limit    *limiter        // nil without a RateLimit
+	settings *guard.Settings // reads SettingAuditedReadPaths
+	scheme   string          // "https" with TLS, else "" (http)
 }
 
 // NewServer returns a Server with the defaults: Addr DefaultAddr, a logger
@@ -246,6 +244,7 @@ func (s *Server) Handler() http.Handler {
 		rand.Read(b[:])
 		s.idPrefix = hex.EncodeToString(b[:]) + "-"
 		s.limit = newLimiter(s.RateLimit)
+		s.settings = guard.NewSettings(s.Store, SettingAuditedReadPaths)
 
 		mux := http.NewServeMux()
 		s.registerParameterRoutes(mux)
@@ -469,22 +468,6 @@ func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 func isSSMRead(route string) bool {
 	op, ok := strings.CutPrefix(route, "POST / AmazonSSM.")
 	return ok && (strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "List"))
-}
-
-// checkValue applies CheckValue to a put.
-func (s *Server) checkValue(in *vane.PutInput) error {
-	if s.CheckValue == nil {
-		return nil
-	}
-	err := s.CheckValue(in.Name, in.Type, in.Value)
-	if err == nil {
-		return nil
-	}
-	var ve *vane.Error
-	if errors.As(err, &ve) {
-		return err
-	}
-	return vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "%s", err.Error())
 }
 
 // clientAddr returns the address of the client, without its port. Proxy

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanehq/vane"
 	vanehttp "github.com/vanehq/vane/http"
+	"github.com/vanehq/vane/guard"
 	"github.com/vanehq/vane/metrics"
 	"github.com/vanehq/vane/sqlite"
 )
@@ -60,7 +61,7 @@ func MustOpenStore(tb testing.TB) *sqlite.Store {
 }
 
 // MustOpen starts a server on 127.0.0.1:0 over a new SQLite store (wrapped
-// with metrics), with debug logs captured, and closes it when the test
+// with metrics and the write checks, as vane serve does), with debug logs captured, and closes it when the test
 // ends. configure, if given, may change the server before Open.
 func MustOpen(tb testing.TB, configure ...func(*vanehttp.Server)) *Server {
 	tb.Helper()
@@ -70,7 +71,7 @@ func MustOpen(tb testing.TB, configure ...func(*vanehttp.Server)) *Server {
 
 	s := vanehttp.NewServer()
 	s.Addr = "127.0.0.1:0"
-	s.Store = m.Store(MustOpenStore(tb))
+	s.Store = guard.New(m.Store(MustOpenStore(tb)))
 	s.Metrics = m
 	s.Gatherer = reg
 	s.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -320,9 +320,6 @@ func (h *ssmHandler) putParameter(r *http.Request, req *ssmPutParameterRequest) 
 	if err := h.s.allowName(r.Context(), auth.ActionPutParameter, in.Name); err != nil {
 		return nil, err
 	}
-	if err := h.s.checkValue(in); err != nil {
-		return nil, err
-	}
 	p, err := h.s.Store.Put(r.Context(), in)
 	if err != nil {
 		return nil, err
@@ -483,9 +480,6 @@ func (h *ssmHandler) deleteParameter(r *http.Request, req *ssmDeleteParameterReq
 	if err := h.s.allowName(r.Context(), auth.ActionDeleteParameter, *req.Name); err != nil {
 		return nil, err
 	}
-	if err := h.s.checkDelete(r.Context(), *req.Name); err != nil {
-		return nil, err
-	}
 	if err := h.s.Store.Delete(r.Context(), &vane.DeleteInput{Name: *req.Name}); err != nil {
 		return nil, err
 	}
@@ -511,12 +505,15 @@ func (h *ssmHandler) deleteParameters(r *http.Request, req *ssmDeleteParametersR
 		return nil, err
 	}
 	// The deletion guard refuses the whole call rather than a part of it.
+	dc, guarded := vane.StoreAs[deleteChecker](h.s.Store)
 	for _, name := range req.Names {
 		if err := h.s.allowName(r.Context(), auth.ActionDeleteParameters, name); err != nil {
 			return nil, err
 		}
-		if err := h.s.checkDelete(r.Context(), name); err != nil {
-			return nil, err
+		if guarded {
+			if err := dc.CheckDelete(r.Context(), name); err != nil {
+				return nil, err
+			}
 		}
 	}
 	resp := &ssmDeleteParametersResponse{DeletedParameters: []string{}, InvalidParameters: []string{}}

@@ -280,7 +280,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, opts WatchO
 		}
 		since, hasSince = n, true
 	}
-	sub, ok := s.Store.(Subscriber)
+	sub, ok := vane.StoreAs[Subscriber](s.Store)
 	if !ok {
 		s.writeError(w, r, vane.Errorf(vane.EUNAVAILABLE, "watching needs the server's in-memory index, which this server does not run"))
 		return

@@ -22,7 +22,7 @@ import (
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/auth"
-	vflag "github.com/vanehq/vane/flag"
+	"github.com/vanehq/vane/guard"
 	"github.com/vanehq/vane/http"
 	"github.com/vanehq/vane/index"
 	"github.com/vanehq/vane/keyring"
@@ -116,7 +116,10 @@ type Main struct {
 	Store   backend
 	Keyring *keyring.Keyring
 	Index   *index.Store
-	HTTP    *http.Server
+	// Guard is the checked write path over Index: every writer (the API,
+	// rollouts, schedules) writes through it.
+	Guard *guard.Store
+	HTTP  *http.Server
 	// Keys checks access keys; nil with Config.Dev.
 	Keys *auth.Authenticator
 	// Stderr receives what is shown once to whoever started the server
@@ -204,7 +207,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.HTTP = http.NewServer()
 	m.HTTP.Addr = m.Config.Addr
-	m.HTTP.Store = m.Index
+	m.Guard = guard.New(m.Index)
+	m.HTTP.Store = m.Guard
 	m.HTTP.Logger = m.Logger
 	m.HTTP.Metrics = mt
 	m.HTTP.Gatherer = reg
@@ -226,9 +230,6 @@ func (m *Main) Run(ctx context.Context) error {
 			defer close(m.usageDone)
 			m.usageLoop(fctx)
 		}()
-	}
-	m.HTTP.CheckValue = func(name string, typ vane.Type, value string) error {
-		return vflag.CheckParameter(name, string(typ), value)
 	}
 	m.HTTP.Region, m.HTTP.Account = m.Config.Region, m.Config.Account
 	if m.HTTP.TokenKey, err = m.Keyring.DeriveKey("ssm-paging-tokens"); err != nil {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanehq/vane"
-	vanehttp "github.com/vanehq/vane/http"
 	"github.com/vanehq/vane/guard"
+	vanehttp "github.com/vanehq/vane/http"
 	"github.com/vanehq/vane/metrics"
 	"github.com/vanehq/vane/sqlite"
 )

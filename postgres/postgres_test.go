@@ -172,6 +172,22 @@ func TestKeysConformance(t *testing.T) {
 	})
 }
 
+// TestJobsConformance runs the lease, rollout and schedule store
+// conformance tests.
+func TestJobsConformance(t *testing.T) {
+	baseURL(t)
+	storetest.RunJobs(t, func(t *testing.T, now func() time.Time) storetest.JobStore {
+		_, dsn := NewSchema(t)
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Now = now
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 // TestConformanceIndex runs the suite on the in-memory index over
 // PostgreSQL: served from memory or not, it must behave as the backend
 // does. Closing the index closes the store.

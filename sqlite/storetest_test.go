@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/auth"
@@ -52,6 +53,20 @@ func TestKeysConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// TestJobsConformance runs the lease, rollout and schedule store
+// conformance tests.
+func TestJobsConformance(t *testing.T) {
+	storetest.RunJobs(t, func(t *testing.T, now func() time.Time) storetest.JobStore {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Now = now
 		t.Cleanup(func() { s.Close() })
 		return s
 	})

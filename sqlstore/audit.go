@@ -68,16 +68,12 @@ func (s *Store) Audit(ctx context.Context, q *vane.AuditQuery) (*vane.AuditPage,
 	}
 	sql := `SELECT id, ` + auditColumns + ` FROM audit WHERE id > ?`
 	args := []any{after}
-	if p := q.Prefix; p != "" && p != "/" {
-		if strings.ContainsAny(p, "\x00\x7f") || p[0] != '/' {
-			return nil, vane.Errorf(vane.EINVALID, "path %q is not valid: it must begin with /", p)
-		}
-		// The name itself and the names below it: "/a/x" selects
-		// "/a/x" and "/a/x/y", not "/a/xy".
-		dir := strings.TrimSuffix(p, "/")
-		sql += ` AND (name = ? OR (name >= ? AND name < ?))`
-		args = append(args, dir, dir+"/", dir+"0") // '0' follows '/'
+	cond, cargs, err := underName(q.Prefix)
+	if err != nil {
+		return nil, err
 	}
+	sql += cond
+	args = append(args, cargs...)
 	if q.Principal != "" {
 		sql += ` AND principal = ?`
 		args = append(args, q.Principal)
@@ -135,4 +131,18 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error)
 	}
 	n, _ := res.RowsAffected()
 	return n, tx.commit()
+}
+
+// underName returns the condition (" AND ...", or "" for every name) and
+// its arguments selecting, in a table with a name column, the name p and
+// the names below it: "/a/x" selects "/a/x" and "/a/x/y", not "/a/xy".
+func underName(p string) (string, []any, error) {
+	if p == "" || p == "/" {
+		return "", nil, nil
+	}
+	if strings.ContainsAny(p, "\x00\x7f") || p[0] != '/' {
+		return "", nil, vane.Errorf(vane.EINVALID, "path %q is not valid: it must begin with /", p)
+	}
+	dir := strings.TrimSuffix(p, "/")
+	return ` AND (name = ? OR (name >= ? AND name < ?))`, []any{dir, dir + "/", dir + "0"}, nil // '0' follows '/'
 }

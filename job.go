@@ -14,9 +14,13 @@ type Lease struct {
 	Holder  string    // the node running the job; "" when nobody has run it
 	Expires time.Time // the holder's lease ends then unless renewed
 	// Cursor is the sequence of the last change-log record the job
-	// handled; 0 when it has handled none.
+	// handled (0: none, read from the start of the log); NoCursor when
+	// the job has never saved one.
 	Cursor int64
 }
+
+// NoCursor is the Cursor of a job that has never saved one.
+const NoCursor = -1
 
 // LeaseStore is the one lease mechanism of Vane's background jobs
 // (rollouts, schedules, and later deliveries): each job runs on one node

@@ -37,8 +37,8 @@ func (s *Store) AcquireLease(ctx context.Context, job, holder string, ttl time.D
 	err = tx.queryRow(ctx, `SELECT holder, expires_at, cursor FROM leases WHERE job = ?`, job).Scan(&l.Holder, &expires, &l.Cursor)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		l.Holder, l.Expires = holder, now.Add(ttl)
-		if _, err := tx.exec(ctx, `INSERT INTO leases (job, holder, expires_at, cursor) VALUES (?, ?, ?, 0)`, job, holder, unixNano(l.Expires)); err != nil {
+		l.Holder, l.Expires, l.Cursor = holder, now.Add(ttl), vane.NoCursor
+		if _, err := tx.exec(ctx, `INSERT INTO leases (job, holder, expires_at, cursor) VALUES (?, ?, ?, ?)`, job, holder, unixNano(l.Expires), vane.NoCursor); err != nil {
 			return vane.Lease{}, false, err
 		}
 	case err != nil:

@@ -73,8 +73,8 @@ var leaseTests = []struct {
 		ctx := t.Context()
 		l, ok, err := s.AcquireLease(ctx, "rollouts", "node-a", 10*time.Second)
 		must(t, err)
-		if !ok || l.Holder != "node-a" || !l.Expires.Equal(clock.Now().Add(10*time.Second)) || l.Cursor != 0 {
-			t.Fatalf("first acquire = %+v, %v; want node-a's until now+10s with cursor 0", l, ok)
+		if !ok || l.Holder != "node-a" || !l.Expires.Equal(clock.Now().Add(10*time.Second)) || l.Cursor != vane.NoCursor {
+			t.Fatalf("first acquire = %+v, %v; want node-a's until now+10s with no cursor", l, ok)
 		}
 		l, ok, err = s.AcquireLease(ctx, "rollouts", "node-b", 10*time.Second)
 		must(t, err)
@@ -140,6 +140,10 @@ var leaseTests = []struct {
 		}
 		_, _, err := s.AcquireLease(ctx, "j", "node-a", time.Minute)
 		must(t, err)
+		must(t, s.SaveCursor(ctx, "j", "node-a", 0))
+		if l, _, _ := s.AcquireLease(ctx, "j", "node-a", time.Minute); l.Cursor != 0 {
+			t.Fatalf("cursor = %d, want 0", l.Cursor)
+		}
 		must(t, s.SaveCursor(ctx, "j", "node-a", 7))
 		l, _, err := s.AcquireLease(ctx, "j", "node-a", time.Minute)
 		must(t, err)

@@ -1,0 +1,244 @@
+// Package job is the one place Vane's background jobs run: rollouts,
+// scheduled changes, and the consumers that come after them. A job is
+// timed work (Tick) plus, optionally, a consumer of the change log
+// (Changes); a Runner drives one job on one node at a time.
+//
+// # One node at a time
+//
+// Every node of a shared database runs a Runner for each job, and the
+// runners compete for the job's lease in the store (vane.LeaseStore). The
+// holder renews it every third of its time to live and does the work; the
+// others retry on the same period and take over within a time to live
+// after the holder stops renewing (it died, or lost the database). A
+// runner that fails to renew stops working at once. A lease does not
+// fence a holder that stalls past its lease while still working (a long
+// GC pause): jobs make their writes compare-and-set (rollouts write with
+// an expected version and update their record by revision), so a stale
+// holder's write fails instead of repeating another node's.
+//
+// # A durable cursor in the change log
+//
+// The lease row keeps the job's cursor: the last change-log sequence it
+// handled. The holder reads the changes after it, hands them to the job,
+// and saves the cursor when the job returns; a new holder goes on from
+// there, so a change made while no node ran the job is still seen
+// (delivery is at least once: a holder that dies before saving hands the
+// same changes to the next). A job that has never run starts at the
+// newest sequence rather than replaying history, and one whose cursor
+// fell below the change log's compaction floor starts again at the newest
+// sequence, with a warning.
+//
+// # Clock
+//
+// The runner takes an injected clock; tests drive a job with RunOnce at
+// the times they choose, and Run sleeps on the real clock until the next
+// due time the job reports, a renewal, or a wake-up (a change applied by
+// the index, or an API call that changed the job's state).
+package job
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/vanehq/vane"
+)
+
+// Defaults of a Runner.
+const (
+	// DefaultLeaseTTL is how long a lease lasts unless renewed: a node
+	// that dies is replaced within it.
+	DefaultLeaseTTL = 10 * time.Second
+	// DefaultBatch is how many change-log records a pass reads at most.
+	DefaultBatch = vane.MaxPageSize
+	// retryDelay is how long a runner waits after a failed pass.
+	retryDelay = time.Second
+)
+
+// Job is a background job.
+type Job interface {
+	// Changes hands the job the change-log records after its cursor, in
+	// sequence order; the cursor moves past them when it returns nil. On
+	// an error the same records come again on the next pass.
+	Changes(ctx context.Context, cs []vane.Change) error
+	// Tick does the work due at now and returns when the job next has
+	// timed work (zero for none: it then runs again when woken or at the
+	// next lease renewal).
+	Tick(ctx context.Context, now time.Time) (next time.Time, err error)
+}
+
+// ChangeLog is what a Runner reads: the change log and its newest sequence
+// (the in-memory index provides both).
+type ChangeLog interface {
+	Changes(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error)
+	Seq() int64
+}
+
+// Runner runs one job under its lease. Set the fields, then call Run (or
+// RunOnce in tests).
+type Runner struct {
+	// Name names the job's lease and cursor, such as "rollouts".
+	Name   string
+	Job    Job
+	Leases vane.LeaseStore
+	Log    ChangeLog
+	// Holder identifies this node in the lease; nodes must differ.
+	Holder string
+	// LeaseTTL is the lease's time to live; default DefaultLeaseTTL.
+	LeaseTTL time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// OnLease, if set, is told when this node gains (true) or loses
+	// (false) the lease.
+	OnLease func(held bool)
+
+	held bool
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+func (r *Runner) ttl() time.Duration {
+	if r.LeaseTTL <= 0 {
+		return DefaultLeaseTTL
+	}
+	return r.LeaseTTL
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+// Held reports whether this runner held the lease at its last pass.
+func (r *Runner) Held() bool { return r.held }
+
+// Run runs passes until ctx is done: after each, it waits for the job's
+// next due time, the lease renewal, or a value on wake, whichever comes
+// first. It releases the lease when it stops.
+func (r *Runner) Run(ctx context.Context, wake <-chan struct{}) {
+	defer func() {
+		if r.held {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			if err := r.Leases.ReleaseLease(rctx, r.Name, r.Holder); err != nil {
+				r.logger().Warn("cannot release the lease; another node takes over when it expires", "job", r.Name, "err", err)
+			}
+			cancel()
+			r.setHeld(false)
+		}
+	}()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-timer.C:
+		}
+		next, err := r.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := r.ttl() / 3
+		if err != nil {
+			r.logger().Warn("background job failed; retrying", "job", r.Name, "err", err)
+			wait = min(wait, retryDelay)
+		} else if !next.IsZero() {
+			wait = min(wait, max(0, next.Sub(r.now())))
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+	}
+}
+
+// RunOnce makes one pass: it takes or renews the lease and, holding it,
+// hands the job the new changes and runs its Tick. It returns the job's
+// next due time (zero when it does not hold the lease).
+func (r *Runner) RunOnce(ctx context.Context) (time.Time, error) {
+	l, ok, err := r.Leases.AcquireLease(ctx, r.Name, r.Holder, r.ttl())
+	if err != nil {
+		r.setHeld(false)
+		return time.Time{}, err
+	}
+	r.setHeld(ok)
+	if !ok {
+		return time.Time{}, nil
+	}
+	if err := r.follow(ctx, l.Cursor); err != nil {
+		return time.Time{}, err
+	}
+	return r.Job.Tick(ctx, r.now())
+}
+
+func (r *Runner) setHeld(held bool) {
+	if held == r.held {
+		return
+	}
+	r.held = held
+	if held {
+		r.logger().Info("this node now runs the background job", "job", r.Name, "node", r.Holder)
+	} else {
+		r.logger().Info("this node no longer runs the background job", "job", r.Name, "node", r.Holder)
+	}
+	if r.OnLease != nil {
+		r.OnLease(held)
+	}
+}
+
+// follow hands the job the changes after cursor and saves the cursor as
+// it goes.
+func (r *Runner) follow(ctx context.Context, cursor int64) error {
+	if cursor == vane.NoCursor {
+		// Never run: start from now, not from the beginning of history.
+		return r.saveCursor(ctx, r.Log.Seq())
+	}
+	for {
+		cs, err := r.Log.Changes(ctx, cursor, "", DefaultBatch)
+		if vane.ErrorCode(err) == vane.EGONE {
+			seq := r.Log.Seq()
+			r.logger().Warn("the background job fell behind the change log's retention; going on from the newest change",
+				"job", r.Name, "cursor", cursor, "sequence", seq)
+			return r.saveCursor(ctx, seq)
+		}
+		if err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			return nil
+		}
+		if err := r.Job.Changes(ctx, cs); err != nil {
+			return err
+		}
+		cursor = cs[len(cs)-1].Seq
+		if err := r.saveCursor(ctx, cursor); err != nil {
+			return err
+		}
+		if len(cs) < DefaultBatch {
+			return nil
+		}
+	}
+}
+
+// saveCursor saves the cursor; a conflict means the lease was lost.
+func (r *Runner) saveCursor(ctx context.Context, cursor int64) error {
+	err := r.Leases.SaveCursor(ctx, r.Name, r.Holder, cursor)
+	if vane.ErrorCode(err) == vane.ECONFLICT {
+		r.setHeld(false)
+		return errors.New("lost the lease while handling changes")
+	}
+	return err
+}

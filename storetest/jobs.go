@@ -190,7 +190,7 @@ var leaseTests = []struct {
 func newRollout(id, name string, state vane.RolloutState) *vane.Rollout {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	return &vane.Rollout{ID: id, Name: name, Kind: vane.RolloutFlag, State: state, Plan: []float64{10, 50, 100},
-		Spec: vane.RolloutSpec{Strategy: vane.StrategySteps, Steps: []float64{10, 50, 100}, Every: vane.Duration(time.Minute)},
+		Spec:   vane.RolloutSpec{Strategy: vane.StrategySteps, Steps: []float64{10, 50, 100}, Every: vane.Duration(time.Minute)},
 		Target: `{"rollout_percentage": 100}`, BaseVersion: 1, BaseValue: "false", BaseType: vane.TypeString,
 		CreatedBy: "storetest", Created: now, Updated: now, NextAt: now.Add(time.Minute)}
 }

@@ -113,10 +113,18 @@
 // ssm:AddTagsToResource, ssm:RemoveTagsFromResource,
 // ssm:ListTagsForResource), kms:Decrypt (reading a SecureString's
 // plaintext), vane:Evaluate (flag evaluation), vane:Watch (change streams
-// and snapshots) and vane:Admin (keys, keyring, compaction: server-wide).
-// They match case-insensitively, as in IAM, and may hold wildcards ("*",
-// "ssm:*", "ssm:GetParameter*", "?" for one character), which must match
-// at least one known action; unknown services and actions are errors.
+// and snapshots), the staged-rollout actions vane:StartRollout,
+// vane:UpdateRollout (pause, resume, cancel, roll back, complete) and
+// vane:DescribeRollouts, the scheduled-change actions vane:ScheduleChange,
+// vane:CancelScheduledChange and vane:DescribeScheduledChanges, and
+// vane:Admin (keys, keyring, compaction: server-wide). Every action but
+// kms:Decrypt and vane:Admin applies to parameters: the rollout and
+// schedule actions to the name rolled out or changed. They match
+// case-insensitively, as in IAM, and may hold wildcards ("*", "ssm:*",
+// "vane:*Rollout*", "?" for one character), which must match at least one
+// known action; unknown services and actions are errors. A wildcard or a
+// NotAction covers the actions known when the policy is evaluated, so
+// "vane:*" grants actions added after the policy was written.
 //
 // Resources are "*"; parameter ARNs (arn:aws:ssm:REGION:ACCOUNT:parameter/
 // followed by the name without its leading slash, as SSM writes them);

@@ -90,6 +90,15 @@ func TestActionTable(t *testing.T) {
 		actionKind(actionIndex(ActionWatch)) != kindParameter {
 		t.Error("actionKind does not follow the table")
 	}
+	for _, a := range []string{ActionStartRollout, ActionUpdateRollout, ActionDescribeRollouts,
+		ActionScheduleChange, ActionCancelScheduledChange, ActionDescribeScheduledChanges} {
+		if actionKind(actionIndex(a)) != kindParameter {
+			t.Errorf("actionKind(%s) = %s, want parameters", a, actionKind(actionIndex(a)))
+		}
+	}
+	if allActions != 1<<len(knownActions())-1 || len(knownActions()) > 32 {
+		t.Error("allActions does not have a bit for each action")
+	}
 }
 
 func TestGlob(t *testing.T) {

@@ -49,11 +49,19 @@ const (
 	ActionEvaluate                = "vane:Evaluate" // flag evaluation (native API, OFREP)
 	ActionWatch                   = "vane:Watch"    // change streams and snapshots
 	ActionAdmin                   = "vane:Admin"    // access keys, the keyring, compaction; server-wide
+	// Staged rollouts and scheduled changes of a parameter; the resource
+	// is the parameter.
+	ActionStartRollout             = "vane:StartRollout"             // start a rollout
+	ActionUpdateRollout            = "vane:UpdateRollout"            // pause, resume, cancel, roll back or complete one
+	ActionDescribeRollouts         = "vane:DescribeRollouts"         // list and show rollouts
+	ActionScheduleChange           = "vane:ScheduleChange"           // schedule a put, a label move or a rollout start
+	ActionCancelScheduledChange    = "vane:CancelScheduledChange"    // cancel a scheduled change
+	ActionDescribeScheduledChanges = "vane:DescribeScheduledChanges" // list and show scheduled changes
 )
 
 // numActions is the number of known actions; an actionSet has a bit for
-// each.
-const numActions = 17
+// each, so it is at most 32.
+const numActions = 23
 
 // knownActions returns the known actions; an action's index is its bit in
 // an actionSet. It is a function so that the table is not mutable state.
@@ -63,7 +71,8 @@ func knownActions() [numActions]string {
 		ActionDescribeParameters, ActionPutParameter, ActionDeleteParameter, ActionDeleteParameters,
 		ActionLabelParameterVersion, ActionUnlabelParameterVersion, ActionAddTagsToResource,
 		ActionRemoveTagsFromResource, ActionListTagsForResource, ActionDecrypt, ActionEvaluate,
-		ActionWatch, ActionAdmin,
+		ActionWatch, ActionAdmin, ActionStartRollout, ActionUpdateRollout, ActionDescribeRollouts,
+		ActionScheduleChange, ActionCancelScheduledChange, ActionDescribeScheduledChanges,
 	}
 }
 
@@ -112,6 +121,18 @@ func actionIndex(action string) int {
 		return 15
 	case ActionAdmin:
 		return 16
+	case ActionStartRollout:
+		return 17
+	case ActionUpdateRollout:
+		return 18
+	case ActionDescribeRollouts:
+		return 19
+	case ActionScheduleChange:
+		return 20
+	case ActionCancelScheduledChange:
+		return 21
+	case ActionDescribeScheduledChanges:
+		return 22
 	}
 	for i, a := range knownActions() {
 		if strings.EqualFold(a, action) {
@@ -154,6 +175,11 @@ func (k resourceKind) String() string {
 type actionSet uint32
 
 const allActions actionSet = 1<<numActions - 1
+
+// An actionSet must have a bit for every action: a numActions above 32
+// makes this constant negative, which a uint32 cannot hold, and the
+// package does not compile.
+const _ = uint32(32 - numActions)
 
 // Statement is one statement of a policy, as written. Exactly one of
 // Action and NotAction, and one of Resource and NotResource, is set.
@@ -1069,12 +1095,13 @@ func (d Decision) String() string {
 // is denied by default. The action is matched case-insensitively; an
 // unknown action is denied by default.
 //
-// The resource depends on the action. For ssm: actions, vane:Evaluate and
-// vane:Watch it is a parameter: a name ("/myapp/prod/x"; "x" and "/x" are
-// the same root-level parameter) or a parameter ARN. For kms:Decrypt it is
-// a key: a key id, an alias ("alias/aws/ssm") or a key or alias ARN. For
-// vane:Admin it is ignored: only statements whose resources include "*"
-// apply. A nil policy denies everything.
+// The resource depends on the action. For ssm: actions and vane: actions
+// other than vane:Admin (vane:Evaluate, vane:Watch, and the rollout and
+// schedule actions) it is a parameter: a name ("/myapp/prod/x"; "x" and
+// "/x" are the same root-level parameter) or a parameter ARN. For
+// kms:Decrypt it is a key: a key id, an alias ("alias/aws/ssm") or a key
+// or alias ARN. For vane:Admin it is ignored: only statements whose
+// resources include "*" apply. A nil policy denies everything.
 func (p *Policy) Decide(action, resource string) Decision {
 	d := Decision{Action: action, Resource: resource, Statement: -1}
 	a := actionIndex(action)

@@ -132,6 +132,18 @@ func TestParsePolicyErrors(t *testing.T) {
 			`$.Statement[0].Resource: vane:Admin applies to the whole server (Resource "*"): none of this statement's resources can match one`},
 		{"ErrGetParameterOnKey", allow(`"ssm:GetParameter"`, `"arn:aws:kms:*:*:key/*"`),
 			`$.Statement[0].Resource: ssm:GetParameter applies to parameters (a path such as /myapp/prod/*, arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or "*"): none of this statement's resources can match one`},
+		{"ErrRolloutActionMisspelled", allow(`"vane:StartRolout"`, `"/myapp/*"`),
+			`$.Statement[0].Action: unknown action "vane:StartRolout" (did you mean vane:StartRollout?)`},
+		{"ErrRolloutActionSingular", allow(`["vane:StartRollout", "vane:DescribeRollout"]`, `"/myapp/*"`),
+			`$.Statement[0].Action[1]: unknown action "vane:DescribeRollout" (did you mean vane:DescribeRollouts?)`},
+		{"ErrScheduleActionMisspelled", allow(`"vane:CancelSchedueldChange"`, `"/myapp/*"`),
+			`$.Statement[0].Action: unknown action "vane:CancelSchedueldChange" (did you mean vane:CancelScheduledChange?)`},
+		{"ErrScheduleActionUnknown", allow(`"vane:DeleteSchedule"`, `"/myapp/*"`),
+			`$.Statement[0].Action: unknown action "vane:DeleteSchedule"`},
+		{"ErrRolloutWildcardMatchesNothing", allow(`"vane:*Rolout*"`, `"*"`),
+			`$.Statement[0].Action: action "vane:*Rolout*" matches no known action`},
+		{"ErrRolloutActionOnKey", allow(`"vane:StartRollout"`, `"arn:aws:kms:*:*:key/*"`),
+			`$.Statement[0].Resource: vane:StartRollout applies to parameters (a path such as /myapp/prod/*, arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or "*"): none of this statement's resources can match one`},
 		{"ErrSingleStatementPath", `{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": ["ssm:GetParamters"], "Resource": "*"}}`,
 			`$.Statement.Action[0]: unknown action "ssm:GetParamters" (did you mean ssm:GetParameters?)`},
 		{"ErrLongInputCut", allow(`"ssm:`+strings.Repeat("x", 200)+`"`, `"*"`),
@@ -171,6 +183,10 @@ func TestParsePolicyAccepts(t *testing.T) {
 		// A wildcard action is not checked against the resources: "*" on a
 		// path is the common "everything under this path".
 		policyDoc(`{"Effect": "Allow", "Action": "*", "Resource": "/myapp/*"}`),
+		// The rollout and schedule actions, named in any case, on paths
+		// and parameter ARNs.
+		policyDoc(`{"Effect": "Allow", "Action": ["VANE:startrollout", "vane:updaterollout", "Vane:DescribeRollouts"], "Resource": ["/myapp/*", "arn:aws:ssm:*:*:parameter/other/*"]}`),
+		policyDoc(`{"Effect": "Deny", "Action": ["vane:ScheduleChange", "vane:CANCELSCHEDULEDCHANGE", "vane:describeScheduledChanges"], "Resource": "*"}`),
 	}
 	for _, doc := range docs {
 		p := mustParsePolicy(t, doc)
@@ -187,8 +203,8 @@ func TestParsePolicyAccepts(t *testing.T) {
 	if p := mustParsePolicy(t, docs[1]); p.ID() != "legacy" || len(p.Statements()) != 1 {
 		t.Errorf("single-statement policy: Id %q, %d statements", p.ID(), len(p.Statements()))
 	}
-	if len(auth.Actions()) != 17 {
-		t.Errorf("Actions() = %v, want 17 actions", auth.Actions())
+	if len(auth.Actions()) != 23 {
+		t.Errorf("Actions() = %v, want 23 actions", auth.Actions())
 	}
 }
 
@@ -290,6 +306,123 @@ func TestDecide(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rolloutActions are the actions of staged rollouts and scheduled
+// changes.
+var rolloutActions = []string{
+	auth.ActionStartRollout, auth.ActionUpdateRollout, auth.ActionDescribeRollouts,
+	auth.ActionScheduleChange, auth.ActionCancelScheduledChange, auth.ActionDescribeScheduledChanges,
+}
+
+// TestDecideRolloutActions checks that the rollout and schedule actions
+// are parameter actions like the ssm: ones: granted by path, matched by
+// wildcards, denied by default.
+func TestDecideRolloutActions(t *testing.T) {
+	p := mustParsePolicy(t, policyDoc(
+		// 0
+		`{"Sid": "StartProd", "Effect": "Allow", "Action": "vane:StartRollout", "Resource": "/myapp/prod/*"}`,
+		// 1
+		`{"Sid": "DevRollouts", "Effect": "Allow", "Action": "vane:*Rollout*", "Resource": "/myapp/dev/*"}`,
+		// 2
+		`{"Sid": "OpsSchedules", "Effect": "Allow", "Action": ["VANE:describescheduledchanges", "vane:cancelScheduledChange"], "Resource": "arn:aws:ssm:*:*:parameter/ops/*"}`,
+		// 3
+		`{"Sid": "Locked", "Effect": "Deny", "Action": "vane:UpdateRollout", "Resource": "/myapp/dev/locked/*"}`,
+		// 4
+		`{"Sid": "Team", "Effect": "Allow", "Action": "vane:*", "Resource": "/team/*"}`,
+		// 5
+		`{"Sid": "Describe", "Effect": "Allow", "Action": "vane:Describe*", "Resource": "/shared/*"}`,
+		// 6
+		`{"Sid": "AllSSM", "Effect": "Allow", "Action": "ssm:*", "Resource": "*"}`,
+	))
+	const (
+		allow = iota
+		explicitDeny
+		defaultDeny
+	)
+	tests := []struct {
+		name, action, resource string
+		outcome                int
+		statement              int
+	}{
+		{"StartUnderPath", "vane:StartRollout", "/myapp/prod/features/x", allow, 0},
+		{"StartOutsidePath", "vane:StartRollout", "/other/x", defaultDeny, -1},
+		{"StartPathItself", "vane:StartRollout", "/myapp/prod", defaultDeny, -1},
+		{"StartByARN", "vane:StartRollout", "arn:aws:ssm:us-east-1:000000000000:parameter/myapp/prod/features/x", allow, 0},
+		{"StartCaseInsensitive", "VANE:startrollout", "/myapp/prod/features/x", allow, 0},
+		{"StartDoesNotGrantUpdate", "vane:UpdateRollout", "/myapp/prod/features/x", defaultDeny, -1},
+		{"StartDoesNotGrantSchedule", "vane:ScheduleChange", "/myapp/prod/features/x", defaultDeny, -1},
+		{"RolloutWildcardStart", "vane:StartRollout", "/myapp/dev/x", allow, 1},
+		{"RolloutWildcardUpdate", "vane:UpdateRollout", "/myapp/dev/x", allow, 1},
+		{"RolloutWildcardDescribe", "vane:DescribeRollouts", "/myapp/dev/x", allow, 1},
+		{"RolloutWildcardNotSchedule", "vane:ScheduleChange", "/myapp/dev/x", defaultDeny, -1},
+		{"RolloutWildcardNotDescribeSchedules", "vane:DescribeScheduledChanges", "/myapp/dev/x", defaultDeny, -1},
+		{"ExplicitDenyOfUpdate", "vane:UpdateRollout", "/myapp/dev/locked/x", explicitDeny, 3},
+		{"DenyOfUpdateSparesDescribe", "vane:DescribeRollouts", "/myapp/dev/locked/x", allow, 1},
+		{"ScheduleDescribeByARNPattern", "vane:DescribeScheduledChanges", "/ops/x", allow, 2},
+		{"ScheduleCancelByARNPattern", "vane:CancelScheduledChange", "/ops/x", allow, 2},
+		{"ScheduleChangeNotListed", "vane:ScheduleChange", "/ops/x", defaultDeny, -1},
+		{"DescribeWildcardRollouts", "vane:DescribeRollouts", "/shared/x", allow, 5},
+		{"DescribeWildcardSchedules", "vane:DescribeScheduledChanges", "/shared/x", allow, 5},
+		{"DescribeWildcardNotStart", "vane:StartRollout", "/shared/x", defaultDeny, -1},
+		{"SSMWildcardNotRollouts", "vane:StartRollout", "/anything", defaultDeny, -1},
+		{"SSMWildcardStillSSM", "ssm:PutParameter", "/anything", allow, 6},
+		{"MisspelledDenied", "vane:StartRolout", "/myapp/prod/features/x", defaultDeny, -1},
+		{"VaneWildcardStartRollout", "vane:StartRollout", "/team/x", allow, 4},
+		{"VaneWildcardUpdateRollout", "vane:UpdateRollout", "/team/x", allow, 4},
+		{"VaneWildcardDescribeRollouts", "vane:DescribeRollouts", "/team/x", allow, 4},
+		{"VaneWildcardScheduleChange", "vane:ScheduleChange", "/team/x", allow, 4},
+		{"VaneWildcardCancelScheduledChange", "vane:CancelScheduledChange", "/team/x", allow, 4},
+		{"VaneWildcardDescribeScheduledChanges", "vane:DescribeScheduledChanges", "/team/x", allow, 4},
+		{"VaneWildcardOutsidePath", "vane:ScheduleChange", "/teams/x", defaultDeny, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := p.Decide(tc.action, tc.resource)
+			got := defaultDeny
+			if d.Allowed {
+				got = allow
+			} else if d.ExplicitDeny() {
+				got = explicitDeny
+			}
+			if got != tc.outcome || d.Statement != tc.statement {
+				t.Errorf("Decide(%s, %s) = %s (statement %d), want outcome %d by statement %d", tc.action, tc.resource, d, d.Statement, tc.outcome, tc.statement)
+			}
+		})
+	}
+	t.Run("AllowedByStar", func(t *testing.T) {
+		all := mustParsePolicy(t, auth.AllowAllPolicy)
+		for _, a := range rolloutActions {
+			if d := all.Decide(a, "/myapp/prod/x"); !d.Allowed || d.Statement != 0 {
+				t.Errorf("allow-all: Decide(%s) = %s", a, d)
+			}
+		}
+	})
+	t.Run("DeniedByDefault", func(t *testing.T) {
+		// A policy written before these actions existed, naming every
+		// other action exactly, grants none of them.
+		var old []string
+		for _, a := range auth.Actions() {
+			if !strings.Contains(a, "Rollout") && !strings.Contains(a, "Schedule") {
+				old = append(old, `"`+a+`"`)
+			}
+		}
+		q := mustParsePolicy(t, policyDoc(`{"Effect": "Allow", "Action": [`+strings.Join(old, ", ")+`], "Resource": "*"}`))
+		for _, a := range rolloutActions {
+			if d := q.Decide(a, "/myapp/prod/x"); d.Allowed || d.Statement != -1 {
+				t.Errorf("Decide(%s) = %s, want a default deny", a, d)
+			}
+		}
+	})
+	t.Run("PathFilter", func(t *testing.T) {
+		f := p.PathFilter(auth.ActionStartRollout)
+		if !f.AllowsUnder("/myapp/prod/") || f.AllowsUnder("/other/") || !f.Allows("/myapp/prod/features/x") || f.Allows("/other/x") {
+			t.Error("PathFilter(vane:StartRollout) does not follow statement 0")
+		}
+		if f := p.PathFilter(auth.ActionUpdateRollout); f.AllowsUnder("/myapp/dev/locked/") || !f.AllowsUnder("/myapp/dev/") {
+			t.Error("PathFilter(vane:UpdateRollout) does not follow the Deny of statement 3")
+		}
+	})
 }
 
 func TestDecideAllowAll(t *testing.T) {

@@ -6,7 +6,8 @@ import (
 )
 
 // FlagUsage is how often a flag was evaluated to one variant on one UTC
-// day, and when last. Variant "" counts evaluations that erred.
+// day, and when last. Variant "" counts evaluations that erred, with or
+// without a fallback_on_error value served.
 type FlagUsage struct {
 	Name    string
 	Day     string // YYYY-MM-DD

@@ -7,9 +7,10 @@ import (
 )
 
 // Usage is a count of one flag's evaluations to one variant ("" for
-// evaluations that erred without a fallback). Last is when the count was
-// drained: the latest evaluation happened before it, by at most the
-// drain interval (counting reads no clock, which costs more than the
+// evaluations that erred, with or without a fallback_on_error served:
+// callers Add "" for every Result with ReasonError). Last is when the
+// count was drained: the latest evaluation happened before it, by at most
+// the drain interval (counting reads no clock, which costs more than the
 // count).
 type Usage struct {
 	Name    string
@@ -47,7 +48,18 @@ func (r *Recorder) Tally(name string, f *Flag) *Tally {
 	return t
 }
 
-// Add counts one evaluation to variant. It never blocks on a lock except,
+// AddResult counts one evaluation with reason and variant: under "" when
+// it erred, even when it served the document's fallback_on_error, so that
+// a flag's error rate shows in its usage; else under its variant.
+func (t *Tally) AddResult(reason Reason, variant string) {
+	if reason == ReasonError {
+		variant = ""
+	}
+	t.Add(variant)
+}
+
+// Add counts one evaluation to variant, or to "" (evaluations that erred)
+// for a variant the flag does not have. It never blocks on a lock except,
 // once per Drain interval, to register the tally as counted.
 func (t *Tally) Add(variant string) {
 	c, ok := t.counts[variant]

@@ -85,7 +85,7 @@ func (s *Server) evaluate(p *vane.Parameter, ctx flag.Context, now time.Time) *e
 	cf := s.flags.compile(p, rec)
 	out := &evaluationJSON{Name: p.Name, Version: p.Version}
 	if cf.tally != nil {
-		defer func() { cf.tally.Add(out.Variant) }()
+		defer func() { cf.tally.AddResult(out.Reason, out.Variant) }()
 	}
 	if cf.err != nil {
 		out.Reason, out.ErrorCode = flag.ReasonError, flag.ErrParse

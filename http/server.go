@@ -92,6 +92,10 @@ type Server struct {
 	// own evaluations (counted in memory, written by FlushUsage) and the
 	// counts SDKs send to POST /v1/usage. Nil turns usage tracking off.
 	Usage vane.UsageStore
+	// UsageReportInterval, if set, returns how often SDKs should report usage now; POST
+	// /v1/usage answers 200 with {"report_interval": "5s"} when it returns a positive duration
+	// (while a rollout watches a flag's error rate), and 204 as before otherwise.
+	UsageReportInterval func() time.Duration
 	// OFREPBase is the path OFREP flag keys are relative to, canonical
 	// (ending in "/"); "" means "/", where a key is a whole name without
 	// its leading slash.

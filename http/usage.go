@@ -26,6 +26,12 @@ type usageJSON struct {
 	Usage []usageRowJSON `json:"usage"`
 }
 
+// usageAnswerJSON is the answer of POST /v1/usage when the server asks
+// SDKs to report more often: a Go duration such as "5s".
+type usageAnswerJSON struct {
+	ReportInterval string `json:"report_interval"`
+}
+
 // registerUsageRoutes adds the flag usage routes.
 func (s *Server) registerUsageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/usage", s.handlePostUsage)
@@ -59,7 +65,8 @@ func (s *Server) FlushUsage(ctx context.Context) error {
 
 // handlePostUsage serves POST /v1/usage: counts of evaluations an SDK made
 // locally, added to the store. The day of each row is the UTC date of its
-// last evaluation.
+// last evaluation. The answer is 204, or 200 with the interval at which
+// UsageReportInterval asks SDKs to report meanwhile.
 func (s *Server) handlePostUsage(w http.ResponseWriter, r *http.Request) {
 	us, err := s.usageStore()
 	if err != nil {
@@ -94,6 +101,12 @@ func (s *Server) handlePostUsage(w http.ResponseWriter, r *http.Request) {
 	if err := us.AddUsage(r.Context(), rows); err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if s.UsageReportInterval != nil {
+		if d := s.UsageReportInterval(); d > 0 {
+			writeJSON(w, http.StatusOK, &usageAnswerJSON{ReportInterval: d.String()})
+			return
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -2,7 +2,9 @@ package http_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	vanehttp "github.com/vanehq/vane/http"
 )
@@ -59,4 +61,95 @@ func TestUsage(t *testing.T) {
 
 	off := MustOpen(t)
 	off.Do(t, "GET", "/v1/usage", "").WantError(t, 503, "unavailable", "", "turned off")
+}
+
+func TestUsageCountsErrorsServedWithFallback(t *testing.T) {
+	var srv *vanehttp.Server
+	s := MustOpen(t, func(h *vanehttp.Server) {
+		h.Usage = MustOpenStore(t)
+		srv = h
+	})
+	putFlag(t, s, "/app/prod/features/a", `{"rollout_percentage": 100, "fallback_on_error": false}`)
+	s.Do(t, "POST", "/v1/evaluate/app/prod/features/a", `{"context": {"targetingKey": "u1"}}`).Want(t, 200, nil)
+	// Without a targeting key: an error, served the fallback (off).
+	var e evaluation
+	s.Do(t, "POST", "/v1/evaluate/app/prod/features/a", `{}`).Want(t, 200, &e)
+	if e.Value != false || e.Variant != "off" || e.Reason != "ERROR" || e.ErrorCode != "TARGETING_KEY_MISSING" {
+		t.Errorf("native evaluation without a key: %+v", e)
+	}
+	var o ofrepResult
+	s.Do(t, "POST", "/ofrep/v1/evaluate/flags/app/prod/features/a", `{"context": {}}`).Want(t, 200, &o)
+	if o.Value != false || o.Variant != "off" || o.Reason != "ERROR" {
+		t.Errorf("OFREP evaluation without a key: %+v", o)
+	}
+	var all struct {
+		Flags []evaluation `json:"flags"`
+	}
+	s.Do(t, "POST", "/v1/evaluate", `{"path": "/app/prod/", "context": {}}`).Want(t, 200, &all)
+	if len(all.Flags) != 1 || all.Flags[0].Reason != "ERROR" || all.Flags[0].Value != false {
+		t.Errorf("bulk evaluation without a key: %+v", all.Flags)
+	}
+	if err := srv.FlushUsage(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	var got struct {
+		Usage []struct {
+			Variant string
+			Count   int64
+		} `json:"usage"`
+	}
+	s.Do(t, "GET", "/v1/usage?path=/app/", "").Want(t, 200, &got)
+	counts := map[string]int64{}
+	for _, u := range got.Usage {
+		counts[u.Variant] += u.Count
+	}
+	if counts[""] != 3 || counts["on"] != 1 || counts["off"] != 0 {
+		t.Errorf("counts by variant %v, want 3 errors under \"\" (native, OFREP, bulk), 1 on, 0 off", counts)
+	}
+}
+
+func TestUsageReportInterval(t *testing.T) {
+	var interval atomic.Int64
+	s := MustOpen(t, func(h *vanehttp.Server) {
+		h.Usage = MustOpenStore(t)
+		h.UsageReportInterval = func() time.Duration { return time.Duration(interval.Load()) }
+	})
+	report := `{"usage": [{"name": "/app/prod/features/a", "variant": "on", "count": 1, "last": "2026-11-20T23:59:00Z"}]}`
+
+	t.Run("NoContentWhenNotShortened", func(t *testing.T) {
+		if r := s.Do(t, "POST", "/v1/usage", report).Want(t, 204, nil); len(r.Body) != 0 {
+			t.Errorf("body %q", r.Body)
+		}
+	})
+	t.Run("IntervalWhileShortened", func(t *testing.T) {
+		for _, tt := range []struct {
+			d    time.Duration
+			want string
+		}{{5 * time.Second, "5s"}, {90 * time.Second, "1m30s"}, {1500 * time.Millisecond, "1.5s"}} {
+			interval.Store(int64(tt.d))
+			var got map[string]any
+			s.Do(t, "POST", "/v1/usage", report).Want(t, 200, &got)
+			if len(got) != 1 || got["report_interval"] != tt.want {
+				t.Errorf("interval %s: answer %v, want {\"report_interval\": %q}", tt.d, got, tt.want)
+			}
+		}
+	})
+	t.Run("ErrorsUnchanged", func(t *testing.T) {
+		interval.Store(int64(5 * time.Second))
+		s.Do(t, "POST", "/v1/usage", `{"usage": [{"name": "/app/prod/features/a", "count": 1}]}`).WantError(t, 400, "invalid", "", `"last"`)
+	})
+	t.Run("NoContentAfterwards", func(t *testing.T) {
+		interval.Store(0)
+		s.Do(t, "POST", "/v1/usage", report).Want(t, 204, nil)
+		interval.Store(int64(-time.Second))
+		s.Do(t, "POST", "/v1/usage", report).Want(t, 204, nil)
+	})
+	var got struct {
+		Usage []struct{ Count int64 } `json:"usage"`
+	}
+	s.Do(t, "GET", "/v1/usage?path=/app/", "").Want(t, 200, &got)
+	if len(got.Usage) != 1 || got.Usage[0].Count != 6 {
+		t.Errorf("usage %+v, want the 6 accepted reports counted", got.Usage)
+	}
 }

@@ -96,7 +96,7 @@ func (c *Client) now(f *flag.Flag) time.Time {
 // count tallies an evaluation for the usage report and returns it.
 func (cf *compiledFlag) count(r FlagResult) FlagResult {
 	if cf.tally != nil {
-		cf.tally.Add(r.Variant)
+		cf.tally.AddResult(r.Reason, r.Variant)
 	}
 	return r
 }

@@ -111,6 +111,38 @@ func TestFlagUsageReported(t *testing.T) {
 	}
 }
 
+func TestFlagErrorsServedWithFallbackCountedUnderEmptyVariant(t *testing.T) {
+	s := startServer(t)
+	s.put("/app/features/x", `{"rollout_percentage": 100, "fallback_on_error": false}`)
+	c, _ := open(t, sdk.Config{Server: s.URL(), Paths: []string{"/app/"}, UsageInterval: 50 * time.Millisecond})
+	ctx := context.Background()
+	c.Flag(ctx, "features/x", flag.Context{"targetingKey": "u1"})
+	for range 2 {
+		// No targeting key: an error, served the fallback.
+		r := c.Flag(ctx, "features/x", nil)
+		if r.Value != false || r.Variant != "off" || r.Reason != flag.ReasonError || r.ErrorCode != flag.ErrTargetingKeyMissing {
+			t.Fatalf("without a key: %+v", r)
+		}
+	}
+	counts := map[string]int64{}
+	waitUntil(t, "the usage report", func() bool {
+		rows, err := s.store.Usage(ctx, "/app/", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		clear(counts)
+		var n int64
+		for _, r := range rows {
+			counts[r.Variant] += r.Count
+			n += r.Count
+		}
+		return n == 3
+	})
+	if counts[""] != 2 || counts["on"] != 1 || counts["off"] != 0 {
+		t.Errorf("counts by variant %v, want 2 errors under \"\", 1 on, 0 off", counts)
+	}
+}
+
 func TestScheduleFlagsReadTheClock(t *testing.T) {
 	monday := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	c, l, err := sdk.NewLocal(sdk.Config{Paths: []string{"/app/"}, Now: func() time.Time { return monday }})

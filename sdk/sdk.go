@@ -119,6 +119,10 @@ type Config struct {
 	// the server's stale-flag listing; it never delays an evaluation.
 	DisableUsage bool
 	// UsageInterval is how often usage is reported. Default: one minute.
+	// The server may shorten it (to no less than a second) while a
+	// rollout watches flags' error rates: its answer to a report then
+	// names the interval, and the next answer without one restores
+	// UsageInterval.
 	UsageInterval time.Duration
 }
 
@@ -179,6 +183,7 @@ type Client struct {
 
 	usage        flag.Recorder // flag evaluation counts
 	usagePending []usageRow    // counts a failed report keeps; the reporter's
+	usageEvery   time.Duration // the current report interval; the reporter's
 	usageDone    chan struct{} // closed when the reporter returns
 }
 
@@ -240,6 +245,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	runCtx, stop := context.WithCancel(context.Background())
 	c.cancel = stop
 	if c.reportsUsage() {
+		c.usageEvery = c.cfg.UsageInterval
 		c.usageDone = make(chan struct{})
 		go func() {
 			defer close(c.usageDone)

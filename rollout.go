@@ -103,8 +103,10 @@ type Monitor struct {
 	// fires when the share of evaluations that erred, from 0 to 1,
 	// exceeds it.
 	Threshold *float64 `json:"threshold,omitempty"`
-	// Failures is how many checks in a row must fail for an http or
-	// prometheus monitor to fire (one that cannot be reached fails).
+	// Failures is how many checks in a row must fail for the monitor to
+	// fire: an http check that is not answered 2xx, a query Prometheus
+	// does not answer, usage counts that cannot be read. A breach (a
+	// query result or an error rate over the threshold) fires at once.
 	Failures int `json:"failures,omitempty"`
 	// Timeout bounds one check.
 	Timeout Duration `json:"timeout,omitempty"`
@@ -117,6 +119,7 @@ type Monitor struct {
 
 // RolloutSpec is what a rollout is asked to do.
 type RolloutSpec struct {
+	// Strategy is one of the Strategy constants; "" is all-at-once.
 	Strategy string `json:"strategy"`
 	// Step is the increment of a linear rollout, the first share of an
 	// exponential one and the canary's share, in percent.
@@ -129,8 +132,8 @@ type RolloutSpec struct {
 	// Every is the time between steps.
 	Every Duration `json:"every,omitempty"`
 	// Bake is how long monitors watch after the last step before the
-	// rollout completes.
-	Bake Duration `json:"bake,omitempty"`
+	// rollout completes; nil takes the default.
+	Bake *Duration `json:"bake,omitempty"`
 	// Target is the share, in percent, a flag rollout ends at (default
 	// 100).
 	Target *float64 `json:"target,omitempty"`
@@ -166,10 +169,10 @@ const (
 // Rollout is a staged change of one parameter. Its steps are ordinary
 // versioned writes made by the principal RolloutPrincipal(ID).
 type Rollout struct {
-	ID   string       `json:"id"`
-	Name string       `json:"name"`
-	Kind string       `json:"kind"` // RolloutFlag or RolloutValue
-	Spec RolloutSpec  `json:"spec"`
+	ID    string       `json:"id"`
+	Name  string       `json:"name"`
+	Kind  string       `json:"kind"` // RolloutFlag or RolloutValue
+	Spec  RolloutSpec  `json:"spec"`
 	State RolloutState `json:"state"`
 	// Plan is the share, in percent, of each step; a value rollout has
 	// one step of 100.
@@ -195,8 +198,15 @@ type Rollout struct {
 	// NextAt is when the next step is due (running), when the bake ends
 	// (baking); zero otherwise.
 	NextAt time.Time `json:"next_at,omitzero"`
-	// Remaining is, while paused, the time that was left until NextAt.
-	Remaining Duration `json:"remaining,omitempty"`
+	// Remaining is, while paused, the time that was left until NextAt,
+	// and PausedState the state a resume returns to.
+	Remaining   Duration     `json:"remaining,omitempty"`
+	PausedState RolloutState `json:"paused_state,omitempty"`
+	// Pending is the write the rollout is making, recorded before it is
+	// made: if the node making it dies half-way, the next node to look
+	// finishes the record (the write was made) or makes the write again
+	// (it was not), rather than losing or repeating it.
+	Pending *RolloutWrite `json:"pending,omitempty"`
 	// NextCheck is when monitors are checked next.
 	NextCheck time.Time       `json:"next_check,omitzero"`
 	Monitors  []MonitorStatus `json:"monitors,omitempty"`
@@ -209,6 +219,21 @@ type Rollout struct {
 	Ended     time.Time `json:"ended,omitzero"`
 	// Revision counts the rollout's updates; UpdateRollout checks it.
 	Revision int64 `json:"revision"`
+}
+
+// RolloutWrite is a write a rollout is making, and what the rollout
+// becomes once it is made.
+type RolloutWrite struct {
+	Action  string `json:"action"`  // "step", "rollback" or "complete"
+	Version int64  `json:"version"` // the version the write creates
+	Value   string `json:"value"`
+	Type    Type   `json:"type,omitempty"` // "" keeps the type
+	// The rollout after the write.
+	State  RolloutState `json:"state"`
+	Step   int          `json:"step"`
+	Share  float64      `json:"share"`
+	NextAt time.Time    `json:"next_at,omitzero"`
+	Reason string       `json:"reason,omitempty"`
 }
 
 // Rollout kinds.
@@ -299,6 +324,10 @@ type Schedule struct {
 	// Result says what the change did (the version written, the rollout
 	// started) or why it failed.
 	Result string `json:"result,omitempty"`
+	// Started is when a node began making the change, recorded before it
+	// is made: a node finding it set on a pending change knows an
+	// attempt may have made it already.
+	Started time.Time `json:"started,omitzero"`
 	// Ran is when it ran; Late is how far after At, when it ran late
 	// because no node was up (or able) to run it on time.
 	Ran       time.Time `json:"ran,omitzero"`

@@ -96,6 +96,11 @@ type Server struct {
 	// /v1/usage answers 200 with {"report_interval": "5s"} when it returns a positive duration
 	// (while a rollout watches a flag's error rate), and 204 as before otherwise.
 	UsageReportInterval func() time.Duration
+	// Rollouts and Schedules, if set, serve staged rollouts under
+	// /v1/rollouts and scheduled changes under /v1/schedules; nil answers
+	// those routes 503.
+	Rollouts  Rollouts
+	Schedules Schedules
 	// OFREPBase is the path OFREP flag keys are relative to, canonical
 	// (ending in "/"); "" means "/", where a key is a whole name without
 	// its leading slash.
@@ -263,6 +268,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerUsageRoutes(mux)
 		s.registerAuditRoutes(mux)
 		s.registerAccessKeyRoutes(mux)
+		s.registerRolloutRoutes(mux)
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,14 +22,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/auth"
 	"github.com/vanehq/vane/guard"
 	"github.com/vanehq/vane/http"
 	"github.com/vanehq/vane/index"
+	"github.com/vanehq/vane/job"
 	"github.com/vanehq/vane/keyring"
 	"github.com/vanehq/vane/metrics"
+	"github.com/vanehq/vane/monitor"
 	"github.com/vanehq/vane/postgres"
+	"github.com/vanehq/vane/rollout"
 	"github.com/vanehq/vane/sqlite"
 	"github.com/vanehq/vane/sqlstore"
 )
@@ -95,6 +101,10 @@ type Config struct {
 	// one second's worth).
 	RateLimit string `json:"rate_limit"`
 	RateBurst string `json:"rate_burst"`
+	// JobLease is how long a node's hold on a background job (rollouts,
+	// scheduled changes) lasts unless renewed, a Go duration: when the
+	// node dies, another takes the job over within it. Default 10s.
+	JobLease string `json:"job_lease"`
 	// FlagUsage turns flag usage tracking on ("true", the default) or
 	// off ("false"): evaluation counts by flag, variant and day.
 	FlagUsage string `json:"flag_usage"`
@@ -104,7 +114,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info",
 		ChangeRetention: DefaultChangeRetention, OFREPBase: "/", FlagUsage: "true",
-		AuditRetention: DefaultAuditRetention, RateLimit: "0", RateBurst: "0"}
+		AuditRetention: DefaultAuditRetention, RateLimit: "0", RateBurst: "0", JobLease: job.DefaultLeaseTTL.String()}
 }
 
 // Main is a running Vane server: the store, its in-memory index and the
@@ -119,7 +129,17 @@ type Main struct {
 	// Guard is the checked write path over Index: every writer (the API,
 	// rollouts, schedules) writes through it.
 	Guard *guard.Store
-	HTTP  *http.Server
+	// Rollouts and Scheduler are the background jobs that change
+	// parameters over time; each runs on the node holding its lease.
+	Rollouts  *rollout.Engine
+	Scheduler *rollout.Scheduler
+	// NodeID names this node in the jobs' leases.
+	NodeID string
+	// LeaseTTL is how long this node's hold on a background job lasts
+	// unless renewed; 0 means job.DefaultLeaseTTL.
+	LeaseTTL time.Duration
+	jobWake  map[string]chan struct{} // nudges each job's runner
+	HTTP     *http.Server
 	// Keys checks access keys; nil with Config.Dev.
 	Keys *auth.Authenticator
 	// Stderr receives what is shown once to whoever started the server
@@ -158,6 +178,9 @@ func (m *Main) Run(ctx context.Context) error {
 	auditRetention, err := parseRetention(m.Config.AuditRetention)
 	if err != nil {
 		return usageError{fmt.Errorf("audit retention %w", err)}
+	}
+	if m.LeaseTTL, err = parseJobLease(m.Config.JobLease); err != nil {
+		return usageError{err}
 	}
 	store, listen, err := m.openStore(ctx)
 	if err != nil {
@@ -200,6 +223,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Index.Follow(fctx, wake, index.DefaultFollowInterval)
 	})
+	m.Guard = guard.New(m.Index)
+	m.openJobs(reg)
+	wg.Go(func() { m.runJobs(fctx) })
 	go func() {
 		wg.Wait()
 		close(m.done)
@@ -207,8 +233,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.HTTP = http.NewServer()
 	m.HTTP.Addr = m.Config.Addr
-	m.Guard = guard.New(m.Index)
 	m.HTTP.Store = m.Guard
+	m.HTTP.Rollouts, m.HTTP.Schedules = m.Rollouts, m.Scheduler
 	m.HTTP.Logger = m.Logger
 	m.HTTP.Metrics = mt
 	m.HTTP.Gatherer = reg
@@ -225,6 +251,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if on, _ := strconv.ParseBool(m.Config.FlagUsage); on {
 		m.HTTP.Usage = sqlStore(m.Store)
+		m.HTTP.UsageReportInterval = m.Rollouts.ReportInterval
 		m.usageDone = make(chan struct{})
 		go func() {
 			defer close(m.usageDone)
@@ -241,6 +268,61 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("listening", "url", m.HTTP.URL())
 	return nil
+}
+
+// Names of the background jobs, as their leases name them.
+const (
+	jobRollouts  = "rollouts"
+	jobSchedules = "schedules"
+)
+
+// openJobs creates the rollout engine and the scheduler.
+func (m *Main) openJobs(reg *prometheus.Registry) {
+	st := sqlStore(m.Store)
+	mt := metrics.NewJobs(reg)
+	m.jobWake = map[string]chan struct{}{jobRollouts: make(chan struct{}, 1), jobSchedules: make(chan struct{}, 1)}
+	if m.NodeID == "" {
+		host, _ := os.Hostname()
+		var b [3]byte
+		rand.Read(b[:])
+		m.NodeID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	}
+	m.Rollouts = &rollout.Engine{Store: m.Guard, Rollouts: st, Audit: st, Metrics: mt, Logger: m.Logger,
+		Monitors: &monitor.Checker{Usage: st}, Wake: func() { m.wakeJob(jobRollouts) }}
+	m.Scheduler = &rollout.Scheduler{Store: m.Guard, Schedules: st, Rollouts: m.Rollouts, Audit: st, Metrics: mt, Logger: m.Logger,
+		Wake: func() { m.wakeJob(jobSchedules) }}
+}
+
+// wakeJob nudges the runner of a job on this node to look again at once.
+func (m *Main) wakeJob(name string) {
+	select {
+	case m.jobWake[name] <- struct{}{}:
+	default:
+	}
+}
+
+// runJobs runs the background jobs until ctx is done: each competes for
+// its lease with the other nodes sharing the store. Changes applied by the
+// index wake the rollouts, so a person's write stops a rollout at once.
+func (m *Main) runJobs(ctx context.Context) {
+	st := sqlStore(m.Store)
+	var wg sync.WaitGroup
+	for name, j := range map[string]job.Job{jobRollouts: m.Rollouts, jobSchedules: m.Scheduler} {
+		r := &job.Runner{Name: name, Job: j, Leases: st, Log: m.Index, Holder: m.NodeID, LeaseTTL: m.LeaseTTL, Logger: m.Logger}
+		wg.Go(func() { r.Run(ctx, m.jobWake[name]) })
+	}
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			ch, _, cancel := m.Index.Subscribe(index.DefaultSubscribeBuffer)
+			stop := context.AfterFunc(ctx, cancel)
+			for range ch {
+				m.wakeJob(jobRollouts)
+			}
+			stop()
+			cancel()
+		}
+	})
+	wg.Wait()
 }
 
 // compactLoop compacts the change log once, then every CompactInterval
@@ -282,6 +364,19 @@ func (m *Main) compactLoop(ctx context.Context, retention, auditRetention time.D
 		case <-t.C:
 		}
 	}
+}
+
+// parseJobLease parses Config.JobLease: a duration of at least a second;
+// "" is the default.
+func parseJobLease(s string) (time.Duration, error) {
+	if s == "" {
+		return job.DefaultLeaseTTL, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Second {
+		return 0, fmt.Errorf("job lease %q: use a duration of at least 1s, such as 10s", s)
+	}
+	return d, nil
 }
 
 // parseRetention parses Config.ChangeRetention: a Go duration of 0 or
@@ -551,6 +646,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	flagUsage := fs.String("flag-usage", cfg.FlagUsage, "count flag evaluations by flag, variant and day: `true` or false")
 	ofrepBase := fs.String("ofrep-base", cfg.OFREPBase, "the `path` OFREP flag keys are relative to, such as /myapp/prod/features/")
 	auditRetention := fs.String("audit-retention", cfg.AuditRetention, "how long the audit history keeps entries, a `duration` such as 8760h; 0 keeps them all")
+	jobLease := fs.String("job-lease", cfg.JobLease, "how long a node's hold on a background job (rollouts, schedules) lasts unless renewed, a `duration`; another node takes over within it when the node dies")
 	changeRetention := fs.String("change-retention", cfg.ChangeRetention, "how long the change log keeps changes, a `duration` such as 168h or 30m; 0 keeps them all")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError{err}
@@ -573,7 +669,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		"VANE_ADDR": &cfg.Addr, "VANE_DATA": &cfg.DataDir, "VANE_STORE": &cfg.Store, "VANE_REGION": &cfg.Region, "VANE_ACCOUNT": &cfg.Account, "VANE_LOG_FORMAT": &cfg.LogFormat, "VANE_LOG_LEVEL": &cfg.LogLevel,
 		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention, "VANE_OFREP_BASE": &cfg.OFREPBase, "VANE_FLAG_USAGE": &cfg.FlagUsage, "VANE_AUDIT_RETENTION": &cfg.AuditRetention,
 		"VANE_RATE_LIMIT": &cfg.RateLimit, "VANE_RATE_BURST": &cfg.RateBurst,
-		"VANE_TLS_CERT": &cfg.TLSCert, "VANE_TLS_KEY": &cfg.TLSKey,
+		"VANE_TLS_CERT": &cfg.TLSCert, "VANE_TLS_KEY": &cfg.TLSKey, "VANE_JOB_LEASE": &cfg.JobLease,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -584,7 +680,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		"addr": {addr, &cfg.Addr}, "data": {data, &cfg.DataDir}, "store": {store, &cfg.Store}, "region": {region, &cfg.Region}, "account": {account, &cfg.Account}, "log-format": {logFormat, &cfg.LogFormat}, "log-level": {logLevel, &cfg.LogLevel},
 		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention}, "ofrep-base": {ofrepBase, &cfg.OFREPBase}, "flag-usage": {flagUsage, &cfg.FlagUsage}, "audit-retention": {auditRetention, &cfg.AuditRetention},
 		"rate-limit": {rateLimit, &cfg.RateLimit}, "rate-burst": {rateBurst, &cfg.RateBurst},
-		"tls-cert": {tlsCert, &cfg.TLSCert}, "tls-key": {tlsKey, &cfg.TLSKey},
+		"tls-cert": {tlsCert, &cfg.TLSCert}, "tls-key": {tlsKey, &cfg.TLSKey}, "job-lease": {jobLease, &cfg.JobLease},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {
@@ -615,6 +711,9 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	cfg.OFREPBase = base
 	if _, err := parseRateLimit(cfg); err != nil {
+		return cfg, usageError{err}
+	}
+	if _, err := parseJobLease(cfg.JobLease); err != nil {
 		return cfg, usageError{err}
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {

@@ -38,7 +38,7 @@ const readerPolicy = `{"Version": "2012-10-17", "Statement": [
 const writerPolicy = `{"Version": "2012-10-17", "Statement": [
 	{"Effect": "Allow", "Action": ["ssm:*", "kms:Decrypt"], "Resource": "*"}]}`
 
-func mustOpenAccess(t *testing.T) *accessServer {
+func mustOpenAccess(t *testing.T, configure ...func(*vanehttp.Server)) *accessServer {
 	t.Helper()
 	st := MustOpenStore(t)
 	kr, err := keyring.Open(keyring.Options{Path: filepath.Join(t.TempDir(), "keyring.json")})
@@ -79,6 +79,9 @@ func mustOpenAccess(t *testing.T) *accessServer {
 	a.Server = MustOpen(t, func(s *vanehttp.Server) {
 		s.Store, s.Cipher, s.Audit = idx, kr, st
 		s.Access = &vanehttp.Access{Keys: keys, Store: st.Store}
+		for _, f := range configure {
+			f(s)
+		}
 	})
 	return a
 }

@@ -46,7 +46,7 @@ type rolloutListJSON struct {
 type scheduleRequest struct {
 	Name          string            `json:"name"`
 	Action        string            `json:"action"`
-	At            time.Time         `json:"at"`
+	At            string            `json:"at"`
 	Value         *string           `json:"value,omitempty"`
 	Type          vane.Type         `json:"type,omitempty"`
 	Description   *string           `json:"description,omitempty"`
@@ -295,7 +295,14 @@ func (s *Server) handleCreateSchedule(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out, err := sch.Create(r.Context(), &vane.Schedule{Name: req.Name, Action: req.Action, At: req.At, Value: req.Value, Type: req.Type,
+	var at time.Time
+	if req.At != "" {
+		if at, err = time.Parse(time.RFC3339, req.At); err != nil {
+			s.writeError(w, r, invalidf("field \"at\" must be an RFC 3339 time such as 2026-12-24T18:00:00Z, not %q", req.At))
+			return
+		}
+	}
+	out, err := sch.Create(r.Context(), &vane.Schedule{Name: req.Name, Action: req.Action, At: at, Value: req.Value, Type: req.Type,
 		Description: req.Description, Version: req.Version, Labels: req.Labels, Rollout: req.Rollout, ExpectVersion: req.ExpectVersion})
 	if err != nil {
 		s.writeError(w, r, err)

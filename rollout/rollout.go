@@ -189,7 +189,12 @@ func (e *Engine) Start(ctx context.Context, name string, spec vane.RolloutSpec) 
 	}
 	e.audit(ctx, r, ActionStartRollout, fmt.Sprintf("%s rollout of %s: %s", spec.Strategy, r.Kind, planText(r)))
 	e.logger().Info("rollout started", "rollout", r.ID, "name", r.Name, "strategy", spec.Strategy, "plan", planText(r))
+	id := r.ID
 	r, err = e.step(ctx, r, now)
+	if vane.ErrorCode(err) == vane.ECONFLICT {
+		// The node driving rollouts took the first step meanwhile.
+		r, err = e.Rollouts.Rollout(ctx, id)
+	}
 	e.wake()
 	return r, err
 }

@@ -21,7 +21,7 @@ const (
 
 // LateAfter is how long after its time a scheduled change counts as late:
 // it ran, but not on time, because no node was up (or able) to run it.
-const LateAfter = 5 * time.Second
+const LateAfter = 2 * time.Second
 
 // MaxScheduleAhead bounds how far ahead a change may be scheduled.
 const MaxScheduleAhead = 5 * 365 * 24 * time.Hour
@@ -404,7 +404,7 @@ func (s *Scheduler) finish(ctx context.Context, sc *vane.Schedule, state vane.Sc
 	lag := now.Sub(sc.At)
 	if lag > LateAfter {
 		sc.Late = vane.Duration(lag)
-		sc.Result += fmt.Sprintf(" (ran %s late: no node ran it at its time)", lag.Round(time.Second))
+		sc.Result += fmt.Sprintf(" (ran %s late: no node ran it at its time)", lag.Round(100*time.Millisecond))
 	}
 	if err := s.Schedules.UpdateSchedule(ctx, sc); err != nil {
 		return err

@@ -282,15 +282,37 @@ func (m *Main) openJobs(reg *prometheus.Registry) {
 	mt := metrics.NewJobs(reg)
 	m.jobWake = map[string]chan struct{}{jobRollouts: make(chan struct{}, 1), jobSchedules: make(chan struct{}, 1)}
 	if m.NodeID == "" {
-		host, _ := os.Hostname()
-		var b [3]byte
-		rand.Read(b[:])
-		m.NodeID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+		m.NodeID = m.nodeID()
 	}
 	m.Rollouts = &rollout.Engine{Store: m.Guard, Rollouts: st, Audit: st, Metrics: mt, Logger: m.Logger,
 		Monitors: &monitor.Checker{Usage: st}, Wake: func() { m.wakeJob(jobRollouts) }}
 	m.Scheduler = &rollout.Scheduler{Store: m.Guard, Schedules: st, Rollouts: m.Rollouts, Audit: st, Metrics: mt, Logger: m.Logger,
 		Wake: func() { m.wakeJob(jobSchedules) }}
+}
+
+// NodeIDFile is the file in the data directory that names this node in
+// the background jobs' leases. Keeping the name across restarts lets a
+// restarted node take its jobs back at once instead of waiting for its
+// old leases to expire.
+const NodeIDFile = "node-id"
+
+// nodeID returns the name of this node: the one saved in the data
+// directory, or a new one (host name and random digits) saved there.
+func (m *Main) nodeID() string {
+	path := filepath.Join(m.Config.DataDir, NodeIDFile)
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	id := fmt.Sprintf("%s-%s", host, hex.EncodeToString(b[:]))
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err == nil {
+		if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+			m.Logger.Warn("cannot save the node id; a restart of this node waits for its job leases to expire", "path", path, "err", err)
+		}
+	}
+	return id
 }
 
 // wakeJob nudges the runner of a job on this node to look again at once.

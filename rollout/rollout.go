@@ -283,7 +283,7 @@ func (e *Engine) Pause(ctx context.Context, id string) (*vane.Rollout, error) {
 			return stateError(r, "pause", "running or baking")
 		}
 		r.PausedState, r.State = r.State, vane.RolloutPaused
-		r.Remaining, r.NextAt = vane.Duration(max(0, r.NextAt.Sub(now))), time.Time{}
+		r.Remaining, r.NextAt = vane.Duration(max(0, r.NextAt.Sub(now)).Round(time.Millisecond)), time.Time{}
 		return nil
 	})
 }

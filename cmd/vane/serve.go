@@ -331,6 +331,13 @@ func (m *Main) runJobs(ctx context.Context) {
 	var wg sync.WaitGroup
 	for name, j := range map[string]job.Job{jobRollouts: m.Rollouts, jobSchedules: m.Scheduler} {
 		r := &job.Runner{Name: name, Job: j, Leases: st, Log: m.Index, Holder: m.NodeID, LeaseTTL: m.LeaseTTL, Logger: m.Logger}
+		if name == jobRollouts {
+			r.OnLease = func(held bool) {
+				if !held {
+					m.Rollouts.Metrics.SetActive(nil) // the node driving them now reports them
+				}
+			}
+		}
 		wg.Go(func() { r.Run(ctx, m.jobWake[name]) })
 	}
 	wg.Go(func() {
@@ -476,12 +483,12 @@ and then listens only on loopback.
 Configuration comes from defaults, then --config FILE (JSON with the keys
 addr, data, store, region, account, log_format, log_level,
 master_key_file, change_retention, audit_retention, ofrep_base,
-flag_usage, rate_limit, rate_burst, tls_cert, tls_key), then the
+flag_usage, rate_limit, rate_burst, tls_cert, tls_key, job_lease), then the
 environment variables VANE_ADDR, VANE_DATA, VANE_STORE, VANE_REGION,
 VANE_ACCOUNT, VANE_LOG_FORMAT, VANE_LOG_LEVEL, VANE_MASTER_KEY_FILE,
 VANE_CHANGE_RETENTION, VANE_AUDIT_RETENTION, VANE_OFREP_BASE,
-VANE_FLAG_USAGE, VANE_RATE_LIMIT, VANE_RATE_BURST, VANE_TLS_CERT and
-VANE_TLS_KEY, then flags. --tls-cert and --tls-key (PEM files) serve HTTPS. --region and --account (default
+VANE_FLAG_USAGE, VANE_RATE_LIMIT, VANE_RATE_BURST, VANE_TLS_CERT,
+VANE_TLS_KEY and VANE_JOB_LEASE, then flags. --tls-cert and --tls-key (PEM files) serve HTTPS. --region and --account (default
 us-east-1 and 000000000000) form the ARNs of the AWS SSM protocol served
 on POST /.
 
@@ -513,6 +520,13 @@ longer kept gets a reset and reloads a snapshot. The audit history (GET
 /v1/audit, vane audit) records every change with who made it, from where
 and the request id; it keeps the entries of the last --audit-retention
 (default 8760h, a year; 0 keeps them all), pruned with the change log.
+
+Staged rollouts (/v1/rollouts, vane rollout) and scheduled changes
+(/v1/schedules, vane schedule) are background jobs. Each runs on one node
+at a time, the one holding its lease in the store; when that node dies,
+another takes the job over within --job-lease (default 10s). A node keeps
+its name in node-id in the data directory, so a restarted node takes its
+jobs back at once.
 
 Several nodes share one PostgreSQL database with --store postgres://...;
 each keeps its own in-memory index and follows the others' writes. They

@@ -19,11 +19,12 @@
 // # A durable cursor in the change log
 //
 // The lease row keeps the job's cursor: the last change-log sequence it
-// handled. The holder reads the changes after it, hands them to the job,
-// and saves the cursor when the job returns; a new holder goes on from
-// there, so a change made while no node ran the job is still seen
-// (delivery is at least once: a holder that dies before saving hands the
-// same changes to the next). A job that has never run starts at the
+// handled. The holder reads the changes after it and hands them to the
+// job; it saves the cursor with each renewal (not after every pass, which
+// would add a write to the store for every burst of changes) and when it
+// stops. A new holder goes on from there, so a change made while no node
+// ran the job is still seen. Delivery is at least once: a holder that
+// dies hands the changes of its last seconds to the next again. A job that has never run starts at the
 // newest sequence rather than replaying history, and one whose cursor
 // fell below the change log's compaction floor starts again at the newest
 // sequence, with a warning.
@@ -54,6 +55,9 @@ const (
 	DefaultBatch = vane.MaxPageSize
 	// retryDelay is how long a runner waits after a failed pass.
 	retryDelay = time.Second
+	// MinWakeInterval is the least time between two passes that wake-ups
+	// start.
+	MinWakeInterval = 20 * time.Millisecond
 )
 
 // Job is a background job.
@@ -94,7 +98,9 @@ type Runner struct {
 	// (false) the lease.
 	OnLease func(held bool)
 
-	held bool
+	held          bool
+	renewAt       time.Time // when the lease is renewed next
+	cursor, saved int64     // the cursor, and the last one saved
 }
 
 func (r *Runner) now() time.Time {
@@ -123,13 +129,15 @@ func (r *Runner) Held() bool { return r.held }
 
 // Run runs passes until ctx is done: after each, it waits for the job's
 // next due time, the lease renewal, or a value on wake, whichever comes
-// first. It releases the lease when it stops.
+// first (passes started by wake-ups are at least MinWakeInterval apart,
+// so a burst of writes costs a few passes, not one each). It saves the
+// cursor and releases the lease when it stops.
 func (r *Runner) Run(ctx context.Context, wake <-chan struct{}) {
 	defer func() {
 		if r.held {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			if err := r.Leases.ReleaseLease(rctx, r.Name, r.Holder); err != nil {
-				r.logger().Warn("cannot release the lease; another node takes over when it expires", "job", r.Name, "err", err)
+			if err := r.saveCursor(rctx); err == nil {
+				err = r.Leases.ReleaseLease(rctx, r.Name, r.Holder)
 			}
 			cancel()
 			r.setHeld(false)
@@ -137,13 +145,22 @@ func (r *Runner) Run(ctx context.Context, wake <-chan struct{}) {
 	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake:
+			if d := MinWakeInterval - time.Since(last); d > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(d):
+				}
+			}
 		case <-timer.C:
 		}
+		last = time.Now()
 		next, err := r.RunOnce(ctx)
 		if ctx.Err() != nil {
 			return
@@ -165,23 +182,44 @@ func (r *Runner) Run(ctx context.Context, wake <-chan struct{}) {
 	}
 }
 
-// RunOnce makes one pass: it takes or renews the lease and, holding it,
+// RunOnce makes one pass: it takes the lease, or renews it when a third of
+// its time to live has passed (saving the cursor then), and, holding it,
 // hands the job the new changes and runs its Tick. It returns the job's
 // next due time (zero when it does not hold the lease).
 func (r *Runner) RunOnce(ctx context.Context) (time.Time, error) {
-	l, ok, err := r.Leases.AcquireLease(ctx, r.Name, r.Holder, r.ttl())
-	if err != nil {
-		r.setHeld(false)
-		return time.Time{}, err
+	now := r.now()
+	if !r.held || !now.Before(r.renewAt) {
+		if err := r.renew(ctx, now); err != nil || !r.held {
+			return time.Time{}, err
+		}
 	}
-	r.setHeld(ok)
-	if !ok {
-		return time.Time{}, nil
-	}
-	if err := r.follow(ctx, l.Cursor); err != nil {
+	if err := r.follow(ctx); err != nil {
 		return time.Time{}, err
 	}
 	return r.Job.Tick(ctx, r.now())
+}
+
+// renew takes or renews the lease at now. Taking it reads the cursor the
+// last holder saved; renewing it saves this runner's.
+func (r *Runner) renew(ctx context.Context, now time.Time) error {
+	if r.held {
+		// A lease that expired unrenewed is lost, but may be free: take
+		// it again below, from the cursor saved last.
+		if err := r.saveCursor(ctx); err != nil && !errors.Is(err, errLost) {
+			return err
+		}
+	}
+	l, ok, err := r.Leases.AcquireLease(ctx, r.Name, r.Holder, r.ttl())
+	if err != nil {
+		r.setHeld(false)
+		return err
+	}
+	if ok && !r.held {
+		r.cursor, r.saved = l.Cursor, l.Cursor
+	}
+	r.setHeld(ok)
+	r.renewAt = now.Add(r.ttl() / 3)
+	return nil
 }
 
 func (r *Runner) setHeld(held bool) {
@@ -199,20 +237,23 @@ func (r *Runner) setHeld(held bool) {
 	}
 }
 
-// follow hands the job the changes after cursor and saves the cursor as
-// it goes.
-func (r *Runner) follow(ctx context.Context, cursor int64) error {
-	if cursor == vane.NoCursor {
+// follow hands the job the changes after the cursor. The cursor moves in
+// memory and is saved at the next renewal: a holder that dies hands the
+// changes of its last seconds to the next again (at least once).
+func (r *Runner) follow(ctx context.Context) error {
+	if r.cursor == vane.NoCursor {
 		// Never run: start from now, not from the beginning of history.
-		return r.saveCursor(ctx, r.Log.Seq())
+		r.cursor = r.Log.Seq()
+		return r.saveCursor(ctx)
 	}
 	for {
-		cs, err := r.Log.Changes(ctx, cursor, "", DefaultBatch)
+		cs, err := r.Log.Changes(ctx, r.cursor, "", DefaultBatch)
 		if vane.ErrorCode(err) == vane.EGONE {
 			seq := r.Log.Seq()
 			r.logger().Warn("the background job fell behind the change log's retention; going on from the newest change",
-				"job", r.Name, "cursor", cursor, "sequence", seq)
-			return r.saveCursor(ctx, seq)
+				"job", r.Name, "cursor", r.cursor, "sequence", seq)
+			r.cursor = seq
+			return r.saveCursor(ctx)
 		}
 		if err != nil {
 			return err
@@ -223,22 +264,30 @@ func (r *Runner) follow(ctx context.Context, cursor int64) error {
 		if err := r.Job.Changes(ctx, cs); err != nil {
 			return err
 		}
-		cursor = cs[len(cs)-1].Seq
-		if err := r.saveCursor(ctx, cursor); err != nil {
-			return err
-		}
+		r.cursor = cs[len(cs)-1].Seq
 		if len(cs) < DefaultBatch {
 			return nil
 		}
 	}
 }
 
-// saveCursor saves the cursor; a conflict means the lease was lost.
-func (r *Runner) saveCursor(ctx context.Context, cursor int64) error {
-	err := r.Leases.SaveCursor(ctx, r.Name, r.Holder, cursor)
+// errLost is the error of a runner that found it no longer holds the
+// lease.
+var errLost = errors.New("lost the lease: another node may run the job")
+
+// saveCursor saves the cursor if it moved; a conflict means the lease
+// was lost.
+func (r *Runner) saveCursor(ctx context.Context) error {
+	if r.cursor == r.saved {
+		return nil
+	}
+	err := r.Leases.SaveCursor(ctx, r.Name, r.Holder, r.cursor)
 	if vane.ErrorCode(err) == vane.ECONFLICT {
 		r.setHeld(false)
-		return errors.New("lost the lease while handling changes")
+		return errLost
+	}
+	if err == nil {
+		r.saved = r.cursor
 	}
 	return err
 }

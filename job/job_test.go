@@ -109,9 +109,12 @@ func TestOneNodeRunsTheJobAndAnotherTakesOver(t *testing.T) {
 	if fmt.Sprint(a.job.seen) != fmt.Sprint([]int64{s1, s2}) {
 		t.Fatalf("a saw %v; want %v", a.job.seen, []int64{s1, s2})
 	}
+	// a renews after a third of the lease, saving its cursor.
+	f.clock.Add(4 * time.Second)
+	runOnce(t, a)
 
-	// a stops renewing (it died). b takes over once the lease expires,
-	// from a's cursor: it sees only what came after.
+	// Then a stops renewing (it died). b takes over once the lease
+	// expires, from a's saved cursor: it sees only what came after.
 	s3 := f.put(t, "/z")
 	f.clock.Add(9 * time.Second)
 	runOnce(t, b)
@@ -123,9 +126,9 @@ func TestOneNodeRunsTheJobAndAnotherTakesOver(t *testing.T) {
 	if !b.runner.Held() || fmt.Sprint(b.job.seen) != fmt.Sprint([]int64{s3}) {
 		t.Fatalf("b after take-over: held=%v saw %v; want held, %v", b.runner.Held(), b.job.seen, []int64{s3})
 	}
-	// a comes back: it finds the lease taken and does nothing.
+	// a comes back: at its renewal it finds the lease taken, and stops.
 	runOnce(t, a)
-	if a.runner.Held() || len(a.job.ticks) != 2 {
+	if a.runner.Held() || len(a.job.ticks) != 3 {
 		t.Fatalf("a after b took over: held=%v ticks=%d", a.runner.Held(), len(a.job.ticks))
 	}
 }
@@ -196,5 +199,21 @@ func TestRunReleasesTheLeaseWhenItStops(t *testing.T) {
 	runOnce(t, b)
 	if !b.runner.Held() {
 		t.Fatal("b could not take the lease a released")
+	}
+}
+
+// TestChangesAtLeastOnceAcrossTakeOver: a holder that dies between
+// renewals has not saved the cursor of its last passes; the next holder
+// hands those changes to the job again rather than losing them.
+func TestChangesAtLeastOnceAcrossTakeOver(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.node("node-a"), f.node("node-b")
+	runOnce(t, a)
+	s1 := f.put(t, "/x")
+	runOnce(t, a) // a handles s1, and dies before its next renewal
+	f.clock.Add(10 * time.Second)
+	runOnce(t, b)
+	if fmt.Sprint(a.job.seen, b.job.seen) != fmt.Sprint([]int64{s1}, []int64{s1}) {
+		t.Fatalf("a saw %v, b saw %v; want both to see %d", a.job.seen, b.job.seen, s1)
 	}
 }

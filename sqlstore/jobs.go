@@ -138,19 +138,27 @@ func (s *Store) CreateRollout(ctx context.Context, r *vane.Rollout) error {
 
 // Rollout implements vane.RolloutStore.
 func (s *Store) Rollout(ctx context.Context, id string) (*vane.Rollout, error) {
-	var body string
-	err := s.RDB.QueryRowContext(ctx, s.rebind(`SELECT body FROM rollouts WHERE id = ?`), id).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, vane.Errorf(vane.ENOTFOUND, "rollout %q not found", id)
-	}
-	if err != nil {
-		return nil, s.translate(err)
-	}
 	var r vane.Rollout
-	if err := json.Unmarshal([]byte(body), &r); err != nil {
-		return nil, fmt.Errorf("sqlstore: rollout %s: %w", id, err)
+	if err := s.readBody(ctx, "rollouts", "rollout", id, &r); err != nil {
+		return nil, err
 	}
 	return &r, nil
+}
+
+// readBody decodes the JSON body of the row of table with id into v.
+func (s *Store) readBody(ctx context.Context, table, what, id string, v any) error {
+	var body string
+	err := s.RDB.QueryRowContext(ctx, s.rebind(`SELECT body FROM `+table+` WHERE id = ?`), id).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return vane.Errorf(vane.ENOTFOUND, "%s %q not found", what, id)
+	}
+	if err != nil {
+		return s.translate(err)
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		return fmt.Errorf("sqlstore: %s %s: %w", what, id, err)
+	}
+	return nil
 }
 
 // Rollouts implements vane.RolloutStore.
@@ -297,17 +305,9 @@ func (s *Store) CreateSchedule(ctx context.Context, sc *vane.Schedule) error {
 
 // Schedule implements vane.ScheduleStore.
 func (s *Store) Schedule(ctx context.Context, id string) (*vane.Schedule, error) {
-	var body string
-	err := s.RDB.QueryRowContext(ctx, s.rebind(`SELECT body FROM schedules WHERE id = ?`), id).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, vane.Errorf(vane.ENOTFOUND, "scheduled change %q not found", id)
-	}
-	if err != nil {
-		return nil, s.translate(err)
-	}
 	var sc vane.Schedule
-	if err := json.Unmarshal([]byte(body), &sc); err != nil {
-		return nil, fmt.Errorf("sqlstore: schedule %s: %w", id, err)
+	if err := s.readBody(ctx, "schedules", "scheduled change", id, &sc); err != nil {
+		return nil, err
 	}
 	return &sc, nil
 }

@@ -84,7 +84,8 @@
 //
 // Put, Delete, Label, Unlabel, AddTags and RemoveTags go to the wrapped
 // store; when one succeeds, CatchUp runs before it returns, so a caller
-// reads its own write from the index. If that catch-up fails, the write
+// reads its own write from the index. A Put or Delete refused with
+// ECONFLICT catches up too, so the caller reads the write that beat it. If that catch-up fails, the write
 // still reports success (it is committed, and an error would invite a
 // retry); the failure goes to Logger and the index lags until the next
 // successful CatchUp. Other writers' changes (another node sharing the
@@ -499,23 +500,33 @@ func (s *Store) Snapshot(ctx context.Context) ([]*vane.Parameter, int64, error) 
 	return out, st.seq, nil
 }
 
-// Put implements vane.ParameterStore: it delegates, then catches up.
+// Put implements vane.ParameterStore: it delegates, then catches up, also
+// after a conflict (see conflicted).
 func (s *Store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error) {
 	p, err := s.under.Put(ctx, in)
-	if err == nil {
+	if err == nil || conflicted(err) {
 		s.afterWrite(ctx, "put", in.Name)
 	}
 	return p, err
 }
 
-// Delete implements vane.ParameterStore: it delegates, then catches up.
+// Delete implements vane.ParameterStore: it delegates, then catches up,
+// also after a conflict.
 func (s *Store) Delete(ctx context.Context, in *vane.DeleteInput) error {
 	err := s.under.Delete(ctx, in)
-	if err == nil {
+	if err == nil || conflicted(err) {
 		s.afterWrite(ctx, "delete", in.Name)
 	}
 	return err
 }
+
+// conflicted reports whether a write failed on a compare-and-set or an
+// existence check (ECONFLICT): another writer's committed change, which
+// the index may not have applied yet, is the cause. Catching up before
+// answering lets the caller read the version that beat it, rather than
+// the one it expected, and decide rightly (a rollout settling a step
+// another node wrote, for one).
+func conflicted(err error) bool { return vane.ErrorCode(err) == vane.ECONFLICT }
 
 // Label implements vane.ParameterStore: it delegates, then catches up.
 func (s *Store) Label(ctx context.Context, in *vane.LabelInput) (*vane.LabelResult, error) {

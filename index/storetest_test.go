@@ -112,3 +112,37 @@ func TestByPathMatchesSQLite(t *testing.T) {
 		t.Errorf("Snapshot sequence %d, Seq() %d, SQLite's %d", seq, s.Seq(), wseq)
 	}
 }
+
+// TestConflictCatchesUp: a compare-and-set refused because another writer
+// (another node: here a write straight to the store below) moved the
+// version on leaves the index serving that version, so the refused writer
+// reads what beat it without waiting for the follower.
+func TestConflictCatchesUp(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := index.New(db)
+	if err := s.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	if _, err := s.Put(ctx, &vane.PutInput{Name: "/a/x", Value: "1", Type: vane.TypeString}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put(ctx, &vane.PutInput{Name: "/a/x", Value: "2", Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	expect := int64(1)
+	_, err = s.Put(ctx, &vane.PutInput{Name: "/a/x", Value: "3", ExpectVersion: &expect})
+	if vane.ErrorDetail(err) != vane.DetailVersionMismatch {
+		t.Fatalf("stale compare-and-set: %v", err)
+	}
+	if p, err := s.Get(ctx, "/a/x"); err != nil || p.Version != 2 || p.Value != "2" {
+		t.Fatalf("after the conflict the index serves %+v (%v); want version 2", p, err)
+	}
+	if err := s.Delete(ctx, &vane.DeleteInput{Name: "/a/x", ExpectVersion: &expect}); vane.ErrorCode(err) != vane.ECONFLICT {
+		t.Fatalf("stale delete: %v", err)
+	}
+}

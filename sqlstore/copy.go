@@ -29,10 +29,18 @@ type CopyStats struct {
 	Audit      int64 // audit history entries
 	Usage      int64 // flag usage rows
 	Keys       int64 // access keys
+	Leases     int64 // background job leases, with their change-log cursors
+	Rollouts   int64
+	Schedules  int64 // scheduled changes
 	// MaxSeq is the highest change-log sequence copied; the destination's
 	// next change gets MaxSeq+1.
 	MaxSeq     int64
 	MaxAuditID int64 // the highest audit entry id copied; dst's next entry gets MaxAuditID+1
+	// MaxRolloutSeq and MaxScheduleSeq are the highest seq of the rollouts
+	// and scheduled changes copied, which order their listings; dst's
+	// next ones get higher seqs.
+	MaxRolloutSeq  int64
+	MaxScheduleSeq int64
 	// Floor is the compaction floor copied: the source no longer kept the
 	// changes up to this sequence, and the destination reports them gone
 	// likewise (0: nothing was compacted).
@@ -41,7 +49,8 @@ type CopyStats struct {
 
 // Total is the number of rows copied, all tables together.
 func (st *CopyStats) Total() int64 {
-	return st.Parameters + st.Versions + st.Labels + st.Tags + st.Changes + st.Audit + st.Usage + st.Keys
+	return st.Parameters + st.Versions + st.Labels + st.Tags + st.Changes + st.Audit + st.Usage + st.Keys +
+		st.Leases + st.Rollouts + st.Schedules
 }
 
 func (st *CopyStats) count(table string) *int64 {
@@ -60,16 +69,24 @@ func (st *CopyStats) count(table string) *int64 {
 		return &st.Usage
 	case "access_keys":
 		return &st.Keys
+	case "leases":
+		return &st.Leases
+	case "rollouts":
+		return &st.Rollouts
+	case "schedules":
+		return &st.Schedules
 	default:
 		return &st.Changes
 	}
 }
 
 // copyColumn is a column of a copied table; every column of the schema is
-// either text or an integer.
+// either text or an integer. A nullable column is text that may be NULL
+// (rollouts.active_name); no other column of the schema may be.
 type copyColumn struct {
-	name    string
-	integer bool
+	name     string
+	integer  bool
+	nullable bool
 }
 
 // copyTable describes a table for Copy: its columns, the first keyCols of
@@ -85,9 +102,13 @@ type copyTable struct {
 func textColumn(name string) copyColumn { return copyColumn{name: name} }
 func intColumn(name string) copyColumn  { return copyColumn{name: name, integer: true} }
 
+func nullTextColumn(name string) copyColumn { return copyColumn{name: name, nullable: true} }
+
 // copyTables returns the tables of the schema in an order that inserts a
-// parameter before the rows that reference it. It is a function, not a
-// variable, so that there is no package-level state.
+// parameter before the rows that reference it (the job tables, last,
+// reference nothing). It is a function, not a variable, so that there is
+// no package-level state. Sums are of columns whose sum cannot overflow a
+// BIGINT: not of times in nanoseconds, such as leases.expires_at.
 func copyTables() []copyTable {
 	return []copyTable{
 		{name: "parameters", keyCols: 1, sumCol: "version",
@@ -111,6 +132,14 @@ func copyTables() []copyTable {
 				textColumn("policy"), intColumn("created_at"), intColumn("last_used_at"), intColumn("expires_at"), intColumn("disabled")}},
 		{name: "flag_usage", keyCols: 3, sumCol: "count",
 			columns: []copyColumn{textColumn("name"), textColumn("day"), textColumn("variant"), intColumn("count"), intColumn("last_at")}},
+		{name: "leases", keyCols: 1, sumCol: "cursor",
+			columns: []copyColumn{textColumn("job"), textColumn("holder"), intColumn("expires_at"), intColumn("cursor")}},
+		{name: "rollouts", keyCols: 1, sumCol: "seq",
+			columns: []copyColumn{intColumn("seq"), textColumn("id"), textColumn("name"), nullTextColumn("active_name"),
+				intColumn("revision"), textColumn("body")}},
+		{name: "schedules", keyCols: 1, sumCol: "seq",
+			columns: []copyColumn{intColumn("seq"), textColumn("id"), textColumn("name"), textColumn("state"), intColumn("at"),
+				intColumn("revision"), textColumn("body")}},
 	}
 }
 
@@ -148,7 +177,8 @@ func (t *copyTable) insert(n int) string {
 }
 
 // readBatch reads up to copyBatch rows after key (nil: from the start).
-// Each row is its column values, string or int64.
+// Each row is its column values, string or int64, or nil for a NULL of a
+// nullable column.
 func (t *copyTable) readBatch(ctx context.Context, tx txn, key []any) ([][]any, error) {
 	args := append(append([]any(nil), key...), copyBatch)
 	rows, err := tx.query(ctx, t.selectAfter(key == nil), args...)
@@ -160,11 +190,15 @@ func (t *copyTable) readBatch(ctx context.Context, tx txn, key []any) ([][]any, 
 	for rows.Next() {
 		strs := make([]string, len(t.columns))
 		ints := make([]int64, len(t.columns))
+		nulls := make([]sql.NullString, len(t.columns))
 		dest := make([]any, len(t.columns))
 		for i, c := range t.columns {
-			if c.integer {
+			switch {
+			case c.integer:
 				dest[i] = &ints[i]
-			} else {
+			case c.nullable:
+				dest[i] = &nulls[i]
+			default:
 				dest[i] = &strs[i]
 			}
 		}
@@ -173,9 +207,15 @@ func (t *copyTable) readBatch(ctx context.Context, tx txn, key []any) ([][]any, 
 		}
 		row := make([]any, len(t.columns))
 		for i, c := range t.columns {
-			if c.integer {
+			switch {
+			case c.integer:
 				row[i] = ints[i]
-			} else {
+			case c.nullable:
+				// A NULL stays nil, which inserts NULL.
+				if nulls[i].Valid {
+					row[i] = nulls[i].String
+				}
+			default:
 				row[i] = strs[i]
 			}
 		}
@@ -226,7 +266,8 @@ func (t *copyTable) aggregate(ctx context.Context, tx txn) (tableSum, error) {
 
 // add counts rows into the sum's digest: the sum of a 64-bit FNV-1a hash of
 // each row, which does not depend on the order the rows are read in (so on
-// neither database's collation).
+// neither database's collation). A NULL hashes apart from every string,
+// the empty one included.
 func (s *tableSum) add(rows [][]any) {
 	h := fnv.New64a()
 	var buf [8]byte
@@ -243,6 +284,8 @@ func (s *tableSum) add(rows [][]any) {
 				h.Write([]byte{'s'})
 				h.Write(buf[:])
 				h.Write([]byte(v))
+			case nil:
+				h.Write([]byte{'n'})
 			}
 		}
 		s.Digest += h.Sum64()
@@ -250,12 +293,15 @@ func (s *tableSum) add(rows [][]any) {
 	}
 }
 
-// Copy copies every row of src's parameters, versions, labels, tags and
-// changes to dst, keeping version numbers, times, principals, labels, tags
-// and change-log sequence numbers, and reports progress (rows committed to
+// Copy copies every row of src's parameters, versions, labels, tags,
+// changes, audit history, flag usage, access keys, job leases, rollouts and
+// scheduled changes to dst, keeping version numbers, times, principals,
+// labels, tags, change-log sequence numbers and the jobs' cursors, and
+// reports progress (rows committed to
 // dst, rows to copy) after each batch when progress is not nil.
 //
-// dst must hold no parameter and no change, and nothing else may write to
+// dst must hold no parameter, change, job lease, rollout or scheduled
+// change, and nothing else may write to
 // it until Copy returns. src is read in one read transaction, so the copy
 // is a consistent snapshot even if src is written meanwhile; dst is written
 // in transactions of about a thousand rows, so a copy that fails part-way
@@ -267,8 +313,10 @@ func (s *tableSum) add(rows [][]any) {
 // than handed a log with a hole. On SQLite, inserting explicit values into the AUTOINCREMENT seq
 // column already advances it. Any other destination is taken to be
 // PostgreSQL, which Copy recognises by its Dialect.Rebind being set (SQLite
-// keeps "?" placeholders), and its changes.seq and audit.id to be serial
-// columns whose sequences Copy sets with setval.
+// keeps "?" placeholders), and its changes.seq, audit.id, rollouts.seq and
+// schedules.seq to be serial columns whose sequences Copy sets with
+// setval, so that new rollouts and scheduled changes list after the
+// copied ones.
 //
 // Finally Copy verifies the copy: per table, the count, max and sum of an
 // integer column computed by each database, and an order-independent digest
@@ -292,6 +340,12 @@ func Copy(ctx context.Context, dst, src *Store, progress func(done, total int64)
 	if err := setSequence(ctx, dst, "audit", "id", stats.MaxAuditID); err != nil {
 		return nil, fmt.Errorf("sqlstore: copy: set the audit sequence: %w", err)
 	}
+	if err := setSequence(ctx, dst, "rollouts", "seq", stats.MaxRolloutSeq); err != nil {
+		return nil, fmt.Errorf("sqlstore: copy: set the rollout sequence: %w", err)
+	}
+	if err := setSequence(ctx, dst, "schedules", "seq", stats.MaxScheduleSeq); err != nil {
+		return nil, fmt.Errorf("sqlstore: copy: set the schedule sequence: %w", err)
+	}
 	if err := setFloor(ctx, dst, stats.Floor); err != nil {
 		return nil, fmt.Errorf("sqlstore: copy: set the compaction floor: %w", err)
 	}
@@ -301,19 +355,25 @@ func Copy(ctx context.Context, dst, src *Store, progress func(done, total int64)
 	return stats, nil
 }
 
-// checkEmpty fails unless dst holds no parameter and no change.
+// checkEmpty fails unless dst holds no parameter, change, lease, rollout
+// or scheduled change: any of them would make the copy fail part-way on a
+// taken key, or mix with what is copied. (A server started on dst, even
+// with no parameter, takes its jobs' leases.)
 func checkEmpty(ctx context.Context, dst *Store) error {
 	tx, err := dst.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: copy: destination: %w", err)
 	}
 	defer tx.Rollback()
-	var params, changes int64
-	if err := tx.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM parameters), (SELECT COUNT(*) FROM changes)`).Scan(&params, &changes); err != nil {
+	var params, changes, leases, rollouts, schedules int64
+	if err := tx.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM parameters), (SELECT COUNT(*) FROM changes),
+		(SELECT COUNT(*) FROM leases), (SELECT COUNT(*) FROM rollouts), (SELECT COUNT(*) FROM schedules)`).
+		Scan(&params, &changes, &leases, &rollouts, &schedules); err != nil {
 		return fmt.Errorf("sqlstore: copy: destination: %w", tx.s.translate(err))
 	}
-	if params > 0 || changes > 0 {
-		return fmt.Errorf("sqlstore: copy: the destination is not empty (%d parameters, %d changes): copy only into a new database", params, changes)
+	if params > 0 || changes > 0 || leases > 0 || rollouts > 0 || schedules > 0 {
+		return fmt.Errorf("sqlstore: copy: the destination is not empty (%d parameters, %d changes, %d job leases, %d rollouts, %d scheduled changes): copy only into a new database",
+			params, changes, leases, rollouts, schedules)
 	}
 	return nil
 }
@@ -358,6 +418,10 @@ func copyRows(ctx context.Context, dst, src *Store, progress func(done, total in
 				stats.MaxSeq = rows[len(rows)-1][0].(int64)
 			case "audit":
 				stats.MaxAuditID = rows[len(rows)-1][0].(int64)
+			case "rollouts":
+				stats.MaxRolloutSeq = rows[len(rows)-1][0].(int64)
+			case "schedules":
+				stats.MaxScheduleSeq = rows[len(rows)-1][0].(int64)
 			}
 			done += int64(len(rows))
 			if progress != nil {
@@ -394,7 +458,8 @@ func writeBatch(ctx context.Context, dst *Store, t *copyTable, rows [][]any) err
 	return tx.commit()
 }
 
-// setSequence makes dst's next change get the sequence maxSeq+1. See Copy
+// setSequence makes the next row of dst's table get a column value of
+// maxSeq+1 (the next change the sequence maxSeq+1, for example). See Copy
 // for how it tells PostgreSQL from SQLite.
 func setSequence(ctx context.Context, dst *Store, table, column string, maxSeq int64) error {
 	if dst.Dialect.Rebind == nil || maxSeq == 0 {

@@ -2,11 +2,13 @@ package sqlstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/sqlite"
@@ -68,6 +70,177 @@ func fill(t *testing.T, s vane.Store) {
 	must(s.Delete(as("erin"), &vane.DeleteInput{Name: "/app/svc5/db/url"}))
 	must(s.Delete(ctx, &vane.DeleteInput{Name: "/app/svc4/db/url"}))
 	put(as("frank"), &vane.PutInput{Name: "/app/svc4/db/url", Value: "recreated", Type: vane.TypeString})
+}
+
+// jobsAt is when the scheduled changes of fillJobs are due.
+var jobsAt = time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC)
+
+// newJobRollout returns a running flag rollout of name.
+func newJobRollout(id, name string) *vane.Rollout {
+	created := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	return &vane.Rollout{ID: id, Name: name, Kind: vane.RolloutFlag, State: vane.RolloutRunning, Plan: []float64{10, 50, 100},
+		Spec:   vane.RolloutSpec{Strategy: vane.StrategySteps, Steps: []float64{10, 50, 100}, Every: vane.Duration(time.Minute)},
+		Target: `{"rollout_percentage": 100}`, BaseVersion: 1, BaseValue: "false", BaseType: vane.TypeString,
+		CreatedBy: "alice", Created: created, Updated: created, NextAt: created.Add(time.Minute)}
+}
+
+// newJobSchedule returns a pending put of name at jobsAt.
+func newJobSchedule(id, name string) *vane.Schedule {
+	v := "true"
+	return &vane.Schedule{ID: id, Name: name, Action: vane.ScheduleActionPut, At: jobsAt, Value: &v,
+		State: vane.SchedulePending, CreatedBy: "alice", Created: jobsAt.Add(-time.Hour), Updated: jobsAt.Add(-time.Hour)}
+}
+
+// fillJobs writes what the background jobs keep: the lease of a job that
+// saved a cursor and of one that never did, both held for an hour; two
+// ended rollouts (active_name NULL), ro-1 and ro-2, and an active one,
+// ro-3, on the name of ro-1; a scheduled change done, sc-1, and one
+// pending, sc-2, due at the same time.
+func fillJobs(t *testing.T, s storetest.JobStore) {
+	t.Helper()
+	ctx := t.Context()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, job := range []string{"rollouts", "schedules"} {
+		if _, ok, err := s.AcquireLease(ctx, job, "node-a", time.Hour); err != nil || !ok {
+			t.Fatalf("AcquireLease %s = %v, %v", job, ok, err)
+		}
+	}
+	must(s.SaveCursor(ctx, "rollouts", "node-a", 25))
+
+	for _, end := range []struct {
+		id, name string
+		state    vane.RolloutState
+	}{{"ro-1", "/app/features/x", vane.RolloutCompleted}, {"ro-2", "/app/features/y", vane.RolloutCancelled}} {
+		r := newJobRollout(end.id, end.name)
+		must(s.CreateRollout(ctx, r))
+		r.State, r.Step, r.Share, r.NextAt, r.Ended = end.state, 1, 10, time.Time{}, r.Created.Add(time.Hour)
+		must(s.UpdateRollout(ctx, r))
+	}
+	must(s.CreateRollout(ctx, newJobRollout("ro-3", "/app/features/x")))
+
+	done := newJobSchedule("sc-1", "/app/features/x")
+	must(s.CreateSchedule(ctx, done))
+	done.State, done.Result, done.Ran = vane.ScheduleDone, "wrote version 2", jobsAt
+	must(s.UpdateSchedule(ctx, done))
+	must(s.CreateSchedule(ctx, newJobSchedule("sc-2", "/app/features/y")))
+}
+
+// allRollouts reads every rollout of s, newest first.
+func allRollouts(t *testing.T, s storetest.JobStore, active bool) []*vane.Rollout {
+	t.Helper()
+	var out []*vane.Rollout
+	q := &vane.RolloutQuery{Active: active, Limit: vane.MaxPageSize}
+	for {
+		page, err := s.Rollouts(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Rollouts...)
+		if page.NextToken == "" {
+			return out
+		}
+		q.NextToken = page.NextToken
+	}
+}
+
+// allSchedules reads every scheduled change of s, the earliest first.
+func allSchedules(t *testing.T, s storetest.JobStore, state vane.ScheduleState) []*vane.Schedule {
+	t.Helper()
+	var out []*vane.Schedule
+	q := &vane.ScheduleQuery{State: state, Limit: vane.MaxPageSize}
+	for {
+		page, err := s.Schedules(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Schedules...)
+		if page.NextToken == "" {
+			return out
+		}
+		q.NextToken = page.NextToken
+	}
+}
+
+// assertSameJobs fails unless the jobs of want and got read alike: every
+// rollout and the active ones, every scheduled change and the pending
+// ones, each by ID too, and the leases of jobs, as a node that does not
+// hold them sees them (which leaves them as they are).
+func assertSameJobs(t *testing.T, want, got storetest.JobStore, jobs ...string) {
+	t.Helper()
+	ctx := t.Context()
+	for _, active := range []bool{false, true} {
+		wr, gr := allRollouts(t, want, active), allRollouts(t, got, active)
+		assertEqual(t, fmt.Sprintf("Rollouts (active only: %t)", active), gr, wr)
+		for _, r := range wr {
+			g, err := got.Rollout(ctx, r.ID)
+			if err != nil {
+				t.Fatalf("Rollout %s: %v", r.ID, err)
+			}
+			assertEqual(t, "Rollout "+r.ID, g, r)
+		}
+	}
+	for _, state := range []vane.ScheduleState{"", vane.SchedulePending} {
+		ws, gs := allSchedules(t, want, state), allSchedules(t, got, state)
+		assertEqual(t, fmt.Sprintf("Schedules (state %q)", state), gs, ws)
+		for _, sc := range ws {
+			g, err := got.Schedule(ctx, sc.ID)
+			if err != nil {
+				t.Fatalf("Schedule %s: %v", sc.ID, err)
+			}
+			assertEqual(t, "Schedule "+sc.ID, g, sc)
+		}
+	}
+	for _, job := range jobs {
+		wl, wok, werr := want.AcquireLease(ctx, job, "another-node", time.Minute)
+		gl, gok, gerr := got.AcquireLease(ctx, job, "another-node", time.Minute)
+		if werr != nil || gerr != nil || wok || gok {
+			t.Fatalf("AcquireLease %s by another node: source %v, %v; destination %v, %v; want the lease held", job, wok, werr, gok, gerr)
+		}
+		assertEqual(t, "Lease "+job, gl, wl)
+	}
+}
+
+// assertJobsGoOn fails unless dst, holding a copy of fillJobs' jobs, goes
+// on with them: node-a still holds its lease with its cursor, ro-3 still
+// keeps a second rollout of its name out, and a new rollout and scheduled
+// change list after the copied ones (so their seqs are higher).
+func assertJobsGoOn(t *testing.T, dst storetest.JobStore) {
+	t.Helper()
+	ctx := t.Context()
+	l, ok, err := dst.AcquireLease(ctx, "rollouts", "node-a", time.Hour)
+	if err != nil || !ok || l.Cursor != 25 {
+		t.Errorf("node-a renewing its lease: %+v, %v, %v; want it renewed with cursor 25", l, ok, err)
+	}
+	err = dst.CreateRollout(ctx, newJobRollout("ro-4", "/app/features/x"))
+	if vane.ErrorCode(err) != vane.ECONFLICT || vane.ErrorDetail(err) != vane.DetailRolloutInProgress {
+		t.Errorf("a second active rollout of /app/features/x: %v; want conflict RolloutInProgress", err)
+	}
+	if err := dst.CreateRollout(ctx, newJobRollout("ro-4", "/app/features/y")); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range allRollouts(t, dst, false) {
+		ids = append(ids, r.ID)
+	}
+	if fmt.Sprint(ids) != "[ro-4 ro-3 ro-2 ro-1]" {
+		t.Errorf("rollouts after a new one = %v, want [ro-4 ro-3 ro-2 ro-1]", ids)
+	}
+	if err := dst.CreateSchedule(ctx, newJobSchedule("sc-3", "/app/features/z")); err != nil {
+		t.Fatal(err)
+	}
+	ids = nil
+	for _, sc := range allSchedules(t, dst, "") {
+		ids = append(ids, sc.ID)
+	}
+	// All are due at the same time, so they list by seq.
+	if fmt.Sprint(ids) != "[sc-1 sc-2 sc-3]" {
+		t.Errorf("schedules after a new one = %v, want [sc-1 sc-2 sc-3]", ids)
+	}
 }
 
 // assertSameStore fails unless every read of want and got agrees: the
@@ -145,6 +318,9 @@ func dump(v any) string {
 		return b.String()
 	case *vane.Parameter:
 		return fmt.Sprintf("%+v", *v)
+	case []*vane.Rollout, *vane.Rollout, []*vane.Schedule, *vane.Schedule:
+		b, _ := json.Marshal(v)
+		return string(b)
 	}
 	return fmt.Sprintf("%+v", v)
 }
@@ -153,6 +329,7 @@ func TestCopy(t *testing.T) {
 	t.Run("CopiesEverything", func(t *testing.T) {
 		src, dst := MustOpen(t), MustOpen(t)
 		fill(t, src)
+		fillJobs(t, src)
 
 		var calls int
 		var lastDone, lastTotal int64
@@ -168,7 +345,9 @@ func TestCopy(t *testing.T) {
 		}
 		// 6 parameters with 1+i%4 versions, 3 more, one deleted and one
 		// deleted and recreated.
-		want := sqlstore.CopyStats{Parameters: 8, Versions: 14, Labels: 4, Tags: 8, Changes: 25, Audit: 25, MaxSeq: 25, MaxAuditID: 25}
+		// fillJobs: 2 leases, 3 rollouts, 2 scheduled changes.
+		want := sqlstore.CopyStats{Parameters: 8, Versions: 14, Labels: 4, Tags: 8, Changes: 25, Audit: 25,
+			Leases: 2, Rollouts: 3, Schedules: 2, MaxSeq: 25, MaxAuditID: 25, MaxRolloutSeq: 3, MaxScheduleSeq: 2}
 		if *stats != want {
 			t.Errorf("stats = %+v, want %+v", *stats, want)
 		}
@@ -176,6 +355,16 @@ func TestCopy(t *testing.T) {
 			t.Errorf("%d progress calls, last (%d, %d), want at least 2 ending with (%d, %[4]d)", calls, lastDone, lastTotal, stats.Total())
 		}
 		assertSameStore(t, src, dst, 1)
+		assertSameJobs(t, src, dst, "rollouts", "schedules")
+	})
+
+	t.Run("JobsGoOn", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fillJobs(t, src)
+		if _, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil); err != nil {
+			t.Fatal(err)
+		}
+		assertJobsGoOn(t, dst)
 	})
 
 	t.Run("NewChangesContinueTheSequence", func(t *testing.T) {
@@ -222,6 +411,23 @@ func TestCopy(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrDestinationHasLease", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fill(t, src)
+		fillJobs(t, src)
+		// As a server started on the destination would.
+		if _, _, err := dst.AcquireLease(t.Context(), "rollouts", "node-b", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		_, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil)
+		if err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "1 job leases") {
+			t.Fatalf("Copy into a store with a lease: err = %v, want one saying it is not empty", err)
+		}
+		if p, _, _ := dst.Snapshot(t.Context()); len(p) != 0 {
+			t.Errorf("the failed copy changed the destination: %d parameters", len(p))
+		}
+	})
+
 	t.Run("ErrDestinationHasChanges", func(t *testing.T) {
 		src, dst := MustOpen(t), MustOpen(t)
 		fill(t, src)
@@ -248,10 +454,20 @@ func TestCopy(t *testing.T) {
 			BEGIN DELETE FROM labels WHERE name = NEW.name AND label = 'old'; END`, "labels: 4 rows in the source, 3 in the destination"},
 		{"ErrVerifyChangedSequence", `CREATE TRIGGER tamper AFTER INSERT ON changes WHEN NEW.seq = 25
 			BEGIN UPDATE changes SET seq = 26 WHERE seq = 25; END`, "changes: max/sum of seq 25/325 in the source, 26/326"},
+		// Cursors 25 and -1 (never saved).
+		{"ErrVerifyChangedCursor", `CREATE TRIGGER tamper AFTER INSERT ON leases
+			BEGIN UPDATE leases SET cursor = cursor + 1 WHERE job = NEW.job; END`, "leases: max/sum of cursor 25/24 in the source, 26/26"},
+		{"ErrVerifyNulledActiveName", `CREATE TRIGGER tamper AFTER INSERT ON rollouts WHEN NEW.active_name IS NOT NULL
+			BEGIN UPDATE rollouts SET active_name = NULL WHERE seq = NEW.seq; END`, "rollouts: the rows differ"},
+		{"ErrVerifyEmptiedNull", `CREATE TRIGGER tamper AFTER INSERT ON rollouts WHEN NEW.id = 'ro-1'
+			BEGIN UPDATE rollouts SET active_name = '' WHERE seq = NEW.seq; END`, "rollouts: the rows differ"},
+		{"ErrVerifyLostSchedule", `CREATE TRIGGER tamper AFTER INSERT ON schedules WHEN NEW.id = 'sc-2'
+			BEGIN DELETE FROM schedules WHERE seq = NEW.seq; END`, "schedules: 2 rows in the source, 1 in the destination"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src, dst := MustOpen(t), MustOpen(t)
 			fill(t, src)
+			fillJobs(t, src)
 			if _, err := dst.Store.DB.ExecContext(t.Context(), tt.trigger); err != nil {
 				t.Fatal(err)
 			}
@@ -295,14 +511,30 @@ func TestCopyManyBatches(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Rollouts, every other one ended, and scheduled changes across
+		// batches, NULL active_names among them.
+		if i < 1100 {
+			r := newJobRollout(fmt.Sprintf("ro-%04d", i), name)
+			if i%2 == 0 {
+				r.State = vane.RolloutCompleted
+			}
+			if err := src.CreateRollout(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if err := src.CreateSchedule(ctx, newJobSchedule(fmt.Sprintf("sc-%04d", i), name)); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	stats, err := sqlstore.Copy(ctx, dst.Store, src.Store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sqlstore.CopyStats{Parameters: 1200, Versions: 1600, Changes: 1600, Audit: 1600, MaxSeq: 1600, MaxAuditID: 1600}
+	want := sqlstore.CopyStats{Parameters: 1200, Versions: 1600, Changes: 1600, Audit: 1600, Rollouts: 1100, Schedules: 1100,
+		MaxSeq: 1600, MaxAuditID: 1600, MaxRolloutSeq: 1100, MaxScheduleSeq: 1100}
 	if *stats != want {
 		t.Errorf("stats = %+v, want %+v", *stats, want)
 	}
 	assertSameStore(t, src, dst, 50)
+	assertSameJobs(t, src, dst)
 }

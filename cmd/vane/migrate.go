@@ -21,15 +21,18 @@ import (
 func (c *cli) migrate(ctx context.Context, args []string) error {
 	fs := c.flagSet("migrate", "--from URL --to URL", `
 Copies a Vane database into a new, empty one: every parameter with all its
-kept versions, labels and tags, and the whole change log, keeping version
-numbers, times, principals and change sequence numbers, so that change-log
-followers carry on where they were. It then checks, table by table, that the
+kept versions, labels and tags, the whole change log, the audit history,
+flag usage, access keys, rollouts, scheduled changes and the background
+jobs' leases, keeping version numbers, times, principals and change
+sequence numbers, so that change-log followers and jobs carry on where they
+were. It then checks, table by table, that the
 destination holds exactly the source's rows, and prints what it copied.
 
 A URL is sqlite:///ABSOLUTE/PATH, sqlite://./RELATIVE/PATH or a bare file
 path for SQLite (vane serve keeps DATA_DIR/vane.db), or postgres://... or
 postgresql://... for PostgreSQL. The destination's schema is created if
-needed; it must hold no parameter and no change.
+needed; it must hold no parameter, change, rollout, scheduled change or job
+lease (start no server on it before).
 
 The source is read as one snapshot: changes made to it after the copy starts
 are not copied, so stop the servers writing to it first. Nothing may write
@@ -98,12 +101,15 @@ vane migrate --from ./vane-data/vane.db --to sqlite:///backup/vane.db`)
 		{"audit", stats.Audit},
 		{"flag usage", stats.Usage},
 		{"access keys", stats.Keys},
+		{"rollouts", stats.Rollouts},
+		{"schedules", stats.Schedules},
+		{"job leases", stats.Leases},
 	}
 	width := len(fmt.Sprint(stats.Total()))
 	for _, r := range rows {
-		fmt.Fprintf(c.stdout, "  %-10s %*d\n", r.table, width, r.n)
+		fmt.Fprintf(c.stdout, "  %-11s %*d\n", r.table, width, r.n)
 	}
-	fmt.Fprintf(c.stdout, "  %-10s %*d\n", "total", width, stats.Total())
+	fmt.Fprintf(c.stdout, "  %-11s %*d\n", "total", width, stats.Total())
 	fmt.Fprintf(c.stdout, "Last change sequence: %d\n", stats.MaxSeq)
 	fmt.Fprintln(c.stdout, "verified: every table of the destination matches the source")
 	return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -126,6 +127,156 @@ func fillMigrationSource(t *testing.T, s vane.Store, n int) {
 	}
 }
 
+// migrationJobsAt is when the scheduled changes of fillMigrationJobs are due.
+var migrationJobsAt = time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC)
+
+// migrationRollout returns a running flag rollout of name.
+func migrationRollout(id, name string) *vane.Rollout {
+	created := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	return &vane.Rollout{ID: id, Name: name, Kind: vane.RolloutFlag, State: vane.RolloutRunning, Plan: []float64{10, 50, 100},
+		Spec:   vane.RolloutSpec{Strategy: vane.StrategySteps, Steps: []float64{10, 50, 100}, Every: vane.Duration(time.Minute)},
+		Target: `{"rollout_percentage": 100}`, BaseVersion: 1, BaseValue: "false", BaseType: vane.TypeString,
+		CreatedBy: "user1", Created: created, Updated: created, NextAt: created.Add(time.Minute)}
+}
+
+// migrationSchedule returns a pending put of name at migrationJobsAt.
+func migrationSchedule(id, name string) *vane.Schedule {
+	v := "true"
+	return &vane.Schedule{ID: id, Name: name, Action: vane.ScheduleActionPut, At: migrationJobsAt, Value: &v,
+		State: vane.SchedulePending, CreatedBy: "user1", Created: migrationJobsAt.Add(-time.Hour), Updated: migrationJobsAt.Add(-time.Hour)}
+}
+
+// fillMigrationJobs writes two job leases held by node-a for an hour, one
+// with a saved cursor (42), an ended rollout ro-1 (its active_name NULL),
+// an active one ro-2 of the same name, and a pending scheduled change.
+func fillMigrationJobs(t *testing.T, s storetest.JobStore) {
+	t.Helper()
+	ctx := t.Context()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, job := range []string{"rollouts", "schedules"} {
+		if _, ok, err := s.AcquireLease(ctx, job, "node-a", time.Hour); err != nil || !ok {
+			t.Fatalf("AcquireLease %s = %v, %v", job, ok, err)
+		}
+	}
+	must(s.SaveCursor(ctx, "rollouts", "node-a", 42))
+	ended := migrationRollout("ro-1", "/svc00/features/x")
+	must(s.CreateRollout(ctx, ended))
+	ended.State, ended.Ended = vane.RolloutRolledBack, ended.Created.Add(time.Hour)
+	must(s.UpdateRollout(ctx, ended))
+	must(s.CreateRollout(ctx, migrationRollout("ro-2", "/svc00/features/x")))
+	must(s.CreateSchedule(ctx, migrationSchedule("sc-1", "/svc01/features/y")))
+}
+
+// assertMigratedJobs fails unless the jobs of want and got read alike:
+// the rollouts, all and active, the scheduled changes, each by ID too, and
+// the leases as a node that does not hold them sees them.
+func assertMigratedJobs(t *testing.T, want, got storetest.JobStore) {
+	t.Helper()
+	ctx := t.Context()
+	same := func(what string, g, w any) {
+		t.Helper()
+		if !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			t.Errorf("%s differs:\n got %s\nwant %s", what, gj, wj)
+		}
+	}
+	for _, active := range []bool{false, true} {
+		q := &vane.RolloutQuery{Active: active, Limit: vane.MaxPageSize}
+		wp, err := want.Rollouts(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gp, err := got.Rollouts(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(fmt.Sprintf("Rollouts (active only: %t)", active), gp, wp)
+		for _, r := range wp.Rollouts {
+			g, err := got.Rollout(ctx, r.ID)
+			if err != nil {
+				t.Fatalf("Rollout %s: %v", r.ID, err)
+			}
+			same("Rollout "+r.ID, g, r)
+		}
+	}
+	wp, err := want.Schedules(ctx, &vane.ScheduleQuery{Limit: vane.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gp, err := got.Schedules(ctx, &vane.ScheduleQuery{Limit: vane.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("Schedules", gp, wp)
+	for _, sc := range wp.Schedules {
+		g, err := got.Schedule(ctx, sc.ID)
+		if err != nil {
+			t.Fatalf("Schedule %s: %v", sc.ID, err)
+		}
+		same("Schedule "+sc.ID, g, sc)
+	}
+	for _, job := range []string{"rollouts", "schedules"} {
+		wl, wok, werr := want.AcquireLease(ctx, job, "another-node", time.Minute)
+		gl, gok, gerr := got.AcquireLease(ctx, job, "another-node", time.Minute)
+		if werr != nil || gerr != nil || wok || gok {
+			t.Fatalf("AcquireLease %s by another node: source %v, %v; destination %v, %v; want the lease held", job, wok, werr, gok, gerr)
+		}
+		same("Lease "+job, gl, wl)
+	}
+}
+
+// assertMigratedJobsGoOn fails unless dst, a copy of fillMigrationJobs'
+// jobs, goes on with them: node-a renews its lease and finds its cursor,
+// ro-2 keeps a second rollout of its name out, and a new rollout and a new
+// scheduled change due at the same time list after the copied ones, so
+// their seqs are higher.
+func assertMigratedJobsGoOn(t *testing.T, dst storetest.JobStore) {
+	t.Helper()
+	ctx := t.Context()
+	l, ok, err := dst.AcquireLease(ctx, "rollouts", "node-a", time.Hour)
+	if err != nil || !ok || l.Cursor != 42 {
+		t.Errorf("node-a renewing its lease: %+v, %v, %v; want it renewed with cursor 42", l, ok, err)
+	}
+	err = dst.CreateRollout(ctx, migrationRollout("ro-3", "/svc00/features/x"))
+	if vane.ErrorCode(err) != vane.ECONFLICT || vane.ErrorDetail(err) != vane.DetailRolloutInProgress {
+		t.Errorf("a second active rollout of /svc00/features/x: %v; want conflict RolloutInProgress", err)
+	}
+	if err := dst.CreateRollout(ctx, migrationRollout("ro-3", "/svc02/features/z")); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := dst.Rollouts(ctx, &vane.RolloutQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rp.Rollouts {
+		ids = append(ids, r.ID)
+	}
+	if fmt.Sprint(ids) != "[ro-3 ro-2 ro-1]" {
+		t.Errorf("rollouts after a new one = %v, want [ro-3 ro-2 ro-1]", ids)
+	}
+	if err := dst.CreateSchedule(ctx, migrationSchedule("sc-2", "/svc02/features/z")); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := dst.Schedules(ctx, &vane.ScheduleQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids = nil
+	for _, sc := range sp.Schedules {
+		ids = append(ids, sc.ID)
+	}
+	if fmt.Sprint(ids) != "[sc-1 sc-2]" {
+		t.Errorf("schedules after a new one = %v, want [sc-1 sc-2]", ids)
+	}
+}
+
 // mustOpenMigrationSQLite opens a SQLite store, closed when the test ends.
 func mustOpenMigrationSQLite(tb testing.TB, path string) *sqlite.Store {
 	tb.Helper()
@@ -138,7 +289,8 @@ func mustOpenMigrationSQLite(tb testing.TB, path string) *sqlite.Store {
 }
 
 // buildMigrationSource writes a store of n parameters (see
-// fillMigrationSource) to a new SQLite file and returns its path.
+// fillMigrationSource) and jobs (see fillMigrationJobs) to a new SQLite
+// file and returns its path.
 func buildMigrationSource(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "src.db")
@@ -151,6 +303,7 @@ func buildMigrationSource(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	fillMigrationSource(t, s, n)
+	fillMigrationJobs(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -233,12 +386,16 @@ func dumpMigratedParams(ps []*vane.Parameter) string {
 	return b.String()
 }
 
-// assertMigrateOutput checks the output of a successful vane migrate.
+// assertMigrateOutput checks the output of a successful vane migrate of a
+// source built by buildMigrationSource.
 func assertMigrateOutput(t *testing.T, stdout, stderr string, params, changes int) {
 	t.Helper()
 	for _, re := range []string{
 		fmt.Sprintf(`(?m)^\s*parameters\s+%d\s*$`, params),
 		fmt.Sprintf(`(?m)^\s*changes\s+%d\s*$`, changes),
+		`(?m)^\s*rollouts\s+2\s*$`,
+		`(?m)^\s*schedules\s+1\s*$`,
+		`(?m)^\s*job leases\s+2\s*$`,
 		fmt.Sprintf(`(?m)^Last change sequence: %d$`, changes),
 		`(?m)^verified`,
 	} {
@@ -263,6 +420,8 @@ func TestMigrate(t *testing.T) {
 		}
 		assertMigrateOutput(t, stdout, stderr, 200, int(seq))
 		assertMigratedStore(t, src, dst, 1)
+		assertMigratedJobs(t, src, dst)
+		assertMigratedJobsGoOn(t, dst)
 	})
 
 	t.Run("ErrDestinationNotEmpty", func(t *testing.T) {
@@ -392,6 +551,7 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	assertMigrateOutput(t, stdout, stderr, n, int(maxSeq))
 	start = time.Now()
 	assertMigratedStore(t, src, dst, 37)
+	assertMigratedJobs(t, src, dst)
 	t.Logf("compared in %s", time.Since(start).Round(time.Millisecond))
 
 	t.Run("ErrDestinationNotEmpty", func(t *testing.T) {
@@ -405,7 +565,10 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 		to := filepath.Join(t.TempDir(), "back.db")
 		stdout, stderr := mustRunCLI(t, "", "migrate", "--from", pgURL, "--to", "sqlite://"+to)
 		assertMigrateOutput(t, stdout, stderr, n, int(maxSeq))
-		assertMigratedStore(t, src, mustOpenMigrationSQLite(t, to), 101)
+		back := mustOpenMigrationSQLite(t, to)
+		assertMigratedStore(t, src, back, 101)
+		assertMigratedJobs(t, src, back)
+		assertMigratedJobsGoOn(t, back)
 	})
 
 	// Last, as it changes the destination.
@@ -421,6 +584,10 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 			t.Errorf("changes after %d = %+v, want one put of /after/migrate with sequence %d", maxSeq, changes, maxSeq+1)
 		}
 	})
+
+	// Also last: without setval, the sequences of rollouts.seq and
+	// schedules.seq would start again at 1, which the copied rows hold.
+	t.Run("NewJobsFollowTheCopiedOnes", func(t *testing.T) { assertMigratedJobsGoOn(t, dst) })
 }
 
 func TestMigrateProgress(t *testing.T) {

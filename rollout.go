@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -120,7 +121,7 @@ type Monitor struct {
 // RolloutSpec is what a rollout is asked to do.
 type RolloutSpec struct {
 	// Strategy is one of the Strategy constants; "" is all-at-once.
-	Strategy string `json:"strategy"`
+	Strategy string `json:"strategy,omitempty"`
 	// Step is the increment of a linear rollout, the first share of an
 	// exponential one and the canary's share, in percent.
 	Step float64 `json:"step,omitempty"`
@@ -336,6 +337,28 @@ type Schedule struct {
 	Created   time.Time `json:"created"`
 	Updated   time.Time `json:"updated"`
 	Revision  int64     `json:"revision"`
+}
+
+// Summary says what a scheduled change does, for people: "put of NAME",
+// "label move of stable to version 3 of NAME", "linear rollout of NAME".
+func (s *Schedule) Summary() string {
+	switch s.Action {
+	case ScheduleActionPut:
+		return "put of " + s.Name
+	case ScheduleActionLabel:
+		v := "the latest version"
+		if s.Version > 0 {
+			v = fmt.Sprintf("version %d", s.Version)
+		}
+		return fmt.Sprintf("label move of %s to %s of %s", strings.Join(s.Labels, ", "), v, s.Name)
+	case ScheduleActionRollout:
+		strategy := StrategyAllAtOnce
+		if s.Rollout != nil && s.Rollout.Strategy != "" {
+			strategy = s.Rollout.Strategy
+		}
+		return strategy + " rollout of " + s.Name
+	}
+	return s.Action + " of " + s.Name
 }
 
 // SchedulePrincipal is the principal of the write a scheduled change makes.

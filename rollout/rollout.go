@@ -400,7 +400,7 @@ func (e *Engine) rollBack(ctx context.Context, id, reason, metric string) (*vane
 		}
 		switch r.State {
 		case vane.RolloutRolledBack:
-			return nil, stateError(r, "roll back", "rolled back already")
+			return nil, vane.Errorf(vane.ECONFLICT, "cannot roll back rollout %s: it was rolled back already (%s)", r.ID, r.Reason)
 		case vane.RolloutStopped:
 			return nil, vane.Errorf(vane.ECONFLICT, "cannot roll back rollout %s: %s; write the value you want instead", r.ID, r.Reason)
 		}

@@ -110,7 +110,7 @@ func (s *Scheduler) Create(ctx context.Context, in *vane.Schedule) (*vane.Schedu
 	if err := s.Schedules.CreateSchedule(ctx, &sc); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, &sc, ActionScheduleChange, vane.AuditOK, "scheduled "+describe(&sc)+" at "+sc.At.Format(time.RFC3339))
+	s.audit(ctx, &sc, ActionScheduleChange, vane.AuditOK, "scheduled "+sc.Summary()+" at "+sc.At.Format(time.RFC3339))
 	if s.Wake != nil {
 		s.Wake()
 	}
@@ -178,21 +178,6 @@ func scheduleInvalidf(format string, args ...any) error {
 	return vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "schedule: %s", fmt.Sprintf(format, args...))
 }
 
-// describe says what a scheduled change does, for people.
-func describe(sc *vane.Schedule) string {
-	switch sc.Action {
-	case vane.ScheduleActionPut:
-		return "put of " + sc.Name
-	case vane.ScheduleActionLabel:
-		v := "the latest version"
-		if sc.Version > 0 {
-			v = fmt.Sprintf("version %d", sc.Version)
-		}
-		return fmt.Sprintf("label move of %v to %s of %s", sc.Labels, v, sc.Name)
-	}
-	return sc.Rollout.Strategy + " rollout of " + sc.Name
-}
-
 // Get returns a scheduled change by ID.
 func (s *Scheduler) Get(ctx context.Context, id string) (*vane.Schedule, error) {
 	return s.Schedules.Schedule(ctx, id)
@@ -223,7 +208,7 @@ func (s *Scheduler) Cancel(ctx context.Context, id string) (*vane.Schedule, erro
 		if err != nil {
 			return nil, err
 		}
-		s.audit(ctx, sc, ActionCancelScheduledChange, vane.AuditOK, "cancelled "+describe(sc))
+		s.audit(ctx, sc, ActionCancelScheduledChange, vane.AuditOK, "cancelled "+sc.Summary())
 		return sc, nil
 	}
 	return nil, vane.Errorf(vane.EUNAVAILABLE, "scheduled change %s kept changing; try again", id)
@@ -414,7 +399,7 @@ func (s *Scheduler) finish(ctx context.Context, sc *vane.Schedule, state vane.Sc
 	if state == vane.ScheduleFailed {
 		level, auditResult = slog.LevelWarn, "failed"
 	}
-	s.audit(scheduleContext(ctx, sc.ID), sc, ActionScheduleChange, auditResult, string(state)+": "+describe(sc)+": "+sc.Result)
+	s.audit(scheduleContext(ctx, sc.ID), sc, ActionScheduleChange, auditResult, string(state)+": "+sc.Summary()+": "+sc.Result)
 	s.logger().Log(ctx, level, "scheduled change ran", "schedule", sc.ID, "name", sc.Name, "state", state, "result", sc.Result)
 	return nil
 }

@@ -507,28 +507,39 @@ vane tag /myapp/prod/db/url --rm env`)
 	return t.flush()
 }
 
-// list fetches every page of a listing route and returns the parameters of
-// all of them.
+// list fetches every page of a listing of parameters and returns the
+// parameters of all of them.
 func (cl *client) list(ctx context.Context, path string, q url.Values) ([]json.RawMessage, error) {
+	return cl.listAll(ctx, path, "parameters", q)
+}
+
+// listAll fetches every page of a listing route and returns the items of
+// all of them: the array in field of each page.
+func (cl *client) listAll(ctx context.Context, path, field string, q url.Values) ([]json.RawMessage, error) {
 	all := []json.RawMessage{}
 	seen := map[string]bool{}
 	for {
-		var page struct {
-			Parameters []json.RawMessage `json:"parameters"`
-			NextToken  string            `json:"next_token"`
-		}
+		var page map[string]json.RawMessage
 		if _, err := cl.call(ctx, http.MethodGet, path, q, nil, &page); err != nil {
 			return nil, err
 		}
-		all = append(all, page.Parameters...)
-		if page.NextToken == "" {
+		var items []json.RawMessage
+		var token string
+		if err := json.Unmarshal(page[field], &items); err != nil && page[field] != nil {
+			return nil, fmt.Errorf("the server at %s sent a listing that is not the API's JSON: %w", cl.base, err)
+		}
+		if err := json.Unmarshal(page["next_token"], &token); err != nil && page["next_token"] != nil {
+			return nil, fmt.Errorf("the server at %s sent a listing that is not the API's JSON: %w", cl.base, err)
+		}
+		all = append(all, items...)
+		if token == "" {
 			return all, nil
 		}
-		if seen[page.NextToken] {
+		if seen[token] {
 			return nil, fmt.Errorf("the server at %s returned the same paging token twice", cl.base)
 		}
-		seen[page.NextToken] = true
-		q.Set("next_token", page.NextToken)
+		seen[token] = true
+		q.Set("next_token", token)
 	}
 }
 

@@ -95,6 +95,8 @@ func commands() []command {
 		{"tag", "list, add or remove a parameter's tags", (*cli).tag},
 		{"watch", "print the changes under a path as they happen", (*cli).watch},
 		{"flags", "list feature flags with their usage, or evaluate one", (*cli).flags},
+		{"rollout", "start, watch and control staged rollouts", (*cli).rollout},
+		{"schedule", "schedule a put, a label move or a rollout for a later time", (*cli).schedule},
 		{"audit", "print the audit history: who changed what, when, from where", (*cli).audit},
 		{"keys", "list, create, disable and delete access keys (credentials)", (*cli).accessKeys},
 		{"policy", "explain whether an access key may perform an action on a name", (*cli).policy},

@@ -30,9 +30,16 @@ func printJSON(w io.Writer, raw []byte) error {
 // printJSONList writes the parameters of every page of a listing as one
 // page of the API's listing shape, {"parameters": [...]}, indented.
 func printJSONList(w io.Writer, raws []json.RawMessage) error {
-	b, err := json.MarshalIndent(struct {
-		Parameters []json.RawMessage `json:"parameters"`
-	}{raws}, "", "  ")
+	return printJSONListOf(w, "parameters", raws)
+}
+
+// printJSONListOf writes the items of every page of a listing as one page
+// of the API's listing shape, {"FIELD": [...]}, indented.
+func printJSONListOf(w io.Writer, field string, raws []json.RawMessage) error {
+	if raws == nil {
+		raws = []json.RawMessage{}
+	}
+	b, err := json.MarshalIndent(map[string][]json.RawMessage{field: raws}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("the server sent a response that is not JSON: %w", err)
 	}

@@ -310,7 +310,11 @@ func (e *Engine) Cancel(ctx context.Context, id string) (*vane.Rollout, error) {
 		if !r.State.Active() {
 			return stateError(r, "cancel", "active")
 		}
-		end(r, vane.RolloutCancelled, "cancelled by "+who+fmt.Sprintf(" at %s (version %d stays)", formatShare(r.Share), r.LastVersion), now)
+		reason := "cancelled by " + who
+		if r.Kind == vane.RolloutFlag {
+			reason += " at " + formatShare(r.Share)
+		}
+		end(r, vane.RolloutCancelled, reason, now)
 		return nil
 	})
 }

@@ -264,7 +264,7 @@ func planText(r *vane.Rollout) string {
 	return s + ", bake " + time.Duration(*r.Spec.Bake).String()
 }
 
-// Rollout returns a rollout by ID, settling a write left pending.
+// Rollout returns a rollout by ID.
 func (e *Engine) Rollout(ctx context.Context, id string) (*vane.Rollout, error) {
 	return e.Rollouts.Rollout(ctx, id)
 }
@@ -512,9 +512,6 @@ func (e *Engine) write(ctx context.Context, r *vane.Rollout, w *vane.RolloutWrit
 	r.Pending = w
 	r.Updated = e.now()
 	if err := e.Rollouts.UpdateRollout(ctx, r); err != nil {
-		if vane.ErrorCode(err) == vane.ECONFLICT {
-			return nil, err
-		}
 		return nil, err
 	}
 	return e.settle(ctx, r)

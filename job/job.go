@@ -187,11 +187,18 @@ func (r *Runner) Run(ctx context.Context, wake <-chan struct{}) {
 // hands the job the new changes and runs its Tick. It returns the job's
 // next due time (zero when it does not hold the lease).
 func (r *Runner) RunOnce(ctx context.Context) (time.Time, error) {
+	// A node that does not hold the lease tries to take it only every
+	// third of its time to live, not on every wake-up: each try is a
+	// write to the store, and waiting nodes would add one to every burst
+	// of other nodes' writes.
 	now := r.now()
-	if !r.held || !now.Before(r.renewAt) {
-		if err := r.renew(ctx, now); err != nil || !r.held {
+	if !now.Before(r.renewAt) {
+		if err := r.renew(ctx, now); err != nil {
 			return time.Time{}, err
 		}
+	}
+	if !r.held {
+		return time.Time{}, nil
 	}
 	if err := r.follow(ctx); err != nil {
 		return time.Time{}, err
@@ -209,16 +216,17 @@ func (r *Runner) renew(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
+	r.renewAt = now.Add(r.ttl() / 3)
 	l, ok, err := r.Leases.AcquireLease(ctx, r.Name, r.Holder, r.ttl())
 	if err != nil {
 		r.setHeld(false)
+		r.renewAt = now.Add(min(retryDelay, r.ttl()/3))
 		return err
 	}
 	if ok && !r.held {
 		r.cursor, r.saved = l.Cursor, l.Cursor
 	}
 	r.setHeld(ok)
-	r.renewAt = now.Add(r.ttl() / 3)
 	return nil
 }
 

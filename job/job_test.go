@@ -113,8 +113,9 @@ func TestOneNodeRunsTheJobAndAnotherTakesOver(t *testing.T) {
 	f.clock.Add(4 * time.Second)
 	runOnce(t, a)
 
-	// Then a stops renewing (it died). b takes over once the lease
-	// expires, from a's saved cursor: it sees only what came after.
+	// Then a stops renewing (it died). b takes over at its first try
+	// after the lease expires, from a's saved cursor: it sees only what
+	// came after.
 	s3 := f.put(t, "/z")
 	f.clock.Add(9 * time.Second)
 	runOnce(t, b)
@@ -122,6 +123,11 @@ func TestOneNodeRunsTheJobAndAnotherTakesOver(t *testing.T) {
 		t.Fatal("b took the lease before it expired")
 	}
 	f.clock.Add(time.Second)
+	runOnce(t, b)
+	if b.runner.Held() {
+		t.Fatal("b tried again before a third of the lease passed")
+	}
+	f.clock.Add(3 * time.Second)
 	runOnce(t, b)
 	if !b.runner.Held() || fmt.Sprint(b.job.seen) != fmt.Sprint([]int64{s3}) {
 		t.Fatalf("b after take-over: held=%v saw %v; want held, %v", b.runner.Held(), b.job.seen, []int64{s3})

@@ -309,9 +309,9 @@ func TestTextColumnsSortByBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// parameters, versions, labels (2), tags (2), changes, schema_migrations,
-	// flag_usage, audit, access_keys
-	if n != 11 {
-		t.Errorf("%d name, label and key columns, want 11", n)
+	// flag_usage, audit, access_keys, rollouts, schedules
+	if n != 13 {
+		t.Errorf("%d name, label and key columns, want 13", n)
 	}
 }
 

@@ -75,22 +75,6 @@ func fill(t *testing.T, s vane.Store) {
 // jobsAt is when the scheduled changes of fillJobs are due.
 var jobsAt = time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC)
 
-// newJobRollout returns a running flag rollout of name.
-func newJobRollout(id, name string) *vane.Rollout {
-	created := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	return &vane.Rollout{ID: id, Name: name, Kind: vane.RolloutFlag, State: vane.RolloutRunning, Plan: []float64{10, 50, 100},
-		Spec:   vane.RolloutSpec{Strategy: vane.StrategySteps, Steps: []float64{10, 50, 100}, Every: vane.Duration(time.Minute)},
-		Target: `{"rollout_percentage": 100}`, BaseVersion: 1, BaseValue: "false", BaseType: vane.TypeString,
-		CreatedBy: "alice", Created: created, Updated: created, NextAt: created.Add(time.Minute)}
-}
-
-// newJobSchedule returns a pending put of name at jobsAt.
-func newJobSchedule(id, name string) *vane.Schedule {
-	v := "true"
-	return &vane.Schedule{ID: id, Name: name, Action: vane.ScheduleActionPut, At: jobsAt, Value: &v,
-		State: vane.SchedulePending, CreatedBy: "alice", Created: jobsAt.Add(-time.Hour), Updated: jobsAt.Add(-time.Hour)}
-}
-
 // fillJobs writes what the background jobs keep: the lease of a job that
 // saved a cursor and of one that never did, both held for an hour; two
 // ended rollouts (active_name NULL), ro-1 and ro-2, and an active one,
@@ -116,18 +100,18 @@ func fillJobs(t *testing.T, s storetest.JobStore) {
 		id, name string
 		state    vane.RolloutState
 	}{{"ro-1", "/app/features/x", vane.RolloutCompleted}, {"ro-2", "/app/features/y", vane.RolloutCancelled}} {
-		r := newJobRollout(end.id, end.name)
+		r := storetest.NewRollout(end.id, end.name, vane.RolloutRunning)
 		must(s.CreateRollout(ctx, r))
 		r.State, r.Step, r.Share, r.NextAt, r.Ended = end.state, 1, 10, time.Time{}, r.Created.Add(time.Hour)
 		must(s.UpdateRollout(ctx, r))
 	}
-	must(s.CreateRollout(ctx, newJobRollout("ro-3", "/app/features/x")))
+	must(s.CreateRollout(ctx, storetest.NewRollout("ro-3", "/app/features/x", vane.RolloutRunning)))
 
-	done := newJobSchedule("sc-1", "/app/features/x")
+	done := storetest.NewSchedule("sc-1", "/app/features/x", jobsAt)
 	must(s.CreateSchedule(ctx, done))
 	done.State, done.Result, done.Ran = vane.ScheduleDone, "wrote version 2", jobsAt
 	must(s.UpdateSchedule(ctx, done))
-	must(s.CreateSchedule(ctx, newJobSchedule("sc-2", "/app/features/y")))
+	must(s.CreateSchedule(ctx, storetest.NewSchedule("sc-2", "/app/features/y", jobsAt)))
 }
 
 // allRollouts reads every rollout of s, newest first.
@@ -216,11 +200,11 @@ func assertJobsGoOn(t *testing.T, dst storetest.JobStore) {
 	if err != nil || !ok || l.Cursor != 25 {
 		t.Errorf("node-a renewing its lease: %+v, %v, %v; want it renewed with cursor 25", l, ok, err)
 	}
-	err = dst.CreateRollout(ctx, newJobRollout("ro-4", "/app/features/x"))
+	err = dst.CreateRollout(ctx, storetest.NewRollout("ro-4", "/app/features/x", vane.RolloutRunning))
 	if vane.ErrorCode(err) != vane.ECONFLICT || vane.ErrorDetail(err) != vane.DetailRolloutInProgress {
 		t.Errorf("a second active rollout of /app/features/x: %v; want conflict RolloutInProgress", err)
 	}
-	if err := dst.CreateRollout(ctx, newJobRollout("ro-4", "/app/features/y")); err != nil {
+	if err := dst.CreateRollout(ctx, storetest.NewRollout("ro-4", "/app/features/y", vane.RolloutRunning)); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
@@ -230,7 +214,7 @@ func assertJobsGoOn(t *testing.T, dst storetest.JobStore) {
 	if fmt.Sprint(ids) != "[ro-4 ro-3 ro-2 ro-1]" {
 		t.Errorf("rollouts after a new one = %v, want [ro-4 ro-3 ro-2 ro-1]", ids)
 	}
-	if err := dst.CreateSchedule(ctx, newJobSchedule("sc-3", "/app/features/z")); err != nil {
+	if err := dst.CreateSchedule(ctx, storetest.NewSchedule("sc-3", "/app/features/z", jobsAt)); err != nil {
 		t.Fatal(err)
 	}
 	ids = nil
@@ -514,14 +498,14 @@ func TestCopyManyBatches(t *testing.T) {
 		// Rollouts, every other one ended, and scheduled changes across
 		// batches, NULL active_names among them.
 		if i < 1100 {
-			r := newJobRollout(fmt.Sprintf("ro-%04d", i), name)
+			r := storetest.NewRollout(fmt.Sprintf("ro-%04d", i), name, vane.RolloutRunning)
 			if i%2 == 0 {
 				r.State = vane.RolloutCompleted
 			}
 			if err := src.CreateRollout(ctx, r); err != nil {
 				t.Fatal(err)
 			}
-			if err := src.CreateSchedule(ctx, newJobSchedule(fmt.Sprintf("sc-%04d", i), name)); err != nil {
+			if err := src.CreateSchedule(ctx, storetest.NewSchedule(fmt.Sprintf("sc-%04d", i), name, jobsAt)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -187,7 +187,9 @@ var leaseTests = []struct {
 	}},
 }
 
-func newRollout(id, name string, state vane.RolloutState) *vane.Rollout {
+// NewRollout returns a rollout of the flag name in state, as the job store
+// tests and the copy tests store it.
+func NewRollout(id, name string, state vane.RolloutState) *vane.Rollout {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	return &vane.Rollout{ID: id, Name: name, Kind: vane.RolloutFlag, State: state, Plan: []float64{10, 50, 100},
 		Spec:   vane.RolloutSpec{Strategy: vane.StrategySteps, Steps: []float64{10, 50, 100}, Every: vane.Duration(time.Minute)},
@@ -200,7 +202,7 @@ var rolloutTests = []struct {
 	fn   func(t *testing.T, s JobStore)
 }{
 	{"CreateAndRead", func(t *testing.T, s JobStore) {
-		r := newRollout("ro-1", "/a/features/x", vane.RolloutRunning)
+		r := NewRollout("ro-1", "/a/features/x", vane.RolloutRunning)
 		must(t, s.CreateRollout(t.Context(), r))
 		if r.Revision != 1 {
 			t.Fatalf("revision after create = %d, want 1", r.Revision)
@@ -216,25 +218,25 @@ var rolloutTests = []struct {
 	}},
 	{"OneActivePerName", func(t *testing.T, s JobStore) {
 		ctx := t.Context()
-		must(t, s.CreateRollout(ctx, newRollout("ro-1", "/a/features/x", vane.RolloutRunning)))
-		err := s.CreateRollout(ctx, newRollout("ro-2", "/a/features/x", vane.RolloutRunning))
+		must(t, s.CreateRollout(ctx, NewRollout("ro-1", "/a/features/x", vane.RolloutRunning)))
+		err := s.CreateRollout(ctx, NewRollout("ro-2", "/a/features/x", vane.RolloutRunning))
 		if vane.ErrorCode(err) != vane.ECONFLICT || vane.ErrorDetail(err) != vane.DetailRolloutInProgress {
 			t.Fatalf("second active rollout: %v; want conflict RolloutInProgress", err)
 		}
-		must(t, s.CreateRollout(ctx, newRollout("ro-3", "/a/features/y", vane.RolloutRunning)))
+		must(t, s.CreateRollout(ctx, NewRollout("ro-3", "/a/features/y", vane.RolloutRunning)))
 		// Once the first ends, the name is free again.
 		r, err := s.Rollout(ctx, "ro-1")
 		must(t, err)
 		r.State = vane.RolloutCompleted
 		must(t, s.UpdateRollout(ctx, r))
-		must(t, s.CreateRollout(ctx, newRollout("ro-2", "/a/features/x", vane.RolloutRunning)))
-		if err := s.CreateRollout(ctx, newRollout("ro-2", "/a/features/z", vane.RolloutRunning)); vane.ErrorCode(err) != vane.ECONFLICT {
+		must(t, s.CreateRollout(ctx, NewRollout("ro-2", "/a/features/x", vane.RolloutRunning)))
+		if err := s.CreateRollout(ctx, NewRollout("ro-2", "/a/features/z", vane.RolloutRunning)); vane.ErrorCode(err) != vane.ECONFLICT {
 			t.Fatalf("duplicate id: %v; want conflict", err)
 		}
 	}},
 	{"UpdateIsCompareAndSet", func(t *testing.T, s JobStore) {
 		ctx := t.Context()
-		must(t, s.CreateRollout(ctx, newRollout("ro-1", "/a/features/x", vane.RolloutRunning)))
+		must(t, s.CreateRollout(ctx, NewRollout("ro-1", "/a/features/x", vane.RolloutRunning)))
 		a, err := s.Rollout(ctx, "ro-1")
 		must(t, err)
 		b, err := s.Rollout(ctx, "ro-1")
@@ -253,7 +255,7 @@ var rolloutTests = []struct {
 		if got.Step != 1 || got.State != vane.RolloutRunning || got.Revision != 2 {
 			t.Fatalf("after a refused stale update: %+v", got)
 		}
-		missing := newRollout("ro-9", "/a/features/x", vane.RolloutRunning)
+		missing := NewRollout("ro-9", "/a/features/x", vane.RolloutRunning)
 		if err := s.UpdateRollout(ctx, missing); vane.ErrorCode(err) != vane.ENOTFOUND {
 			t.Fatalf("update of a missing rollout: %v; want not found", err)
 		}
@@ -261,7 +263,7 @@ var rolloutTests = []struct {
 	{"ListNewestFirst", func(t *testing.T, s JobStore) {
 		ctx := t.Context()
 		for i, n := range []string{"/a/features/x", "/a/features/y", "/b/features/x", "/a/features/xy"} {
-			r := newRollout(fmt.Sprintf("ro-%d", i), n, vane.RolloutRunning)
+			r := NewRollout(fmt.Sprintf("ro-%d", i), n, vane.RolloutRunning)
 			if i == 1 {
 				r.State = vane.RolloutCompleted
 			}
@@ -298,7 +300,8 @@ var rolloutTests = []struct {
 	}},
 }
 
-func newSchedule(id, name string, at time.Time) *vane.Schedule {
+// NewSchedule returns a pending scheduled put of name at at.
+func NewSchedule(id, name string, at time.Time) *vane.Schedule {
 	v := "true"
 	return &vane.Schedule{ID: id, Name: name, Action: vane.ScheduleActionPut, At: at, Value: &v,
 		State: vane.SchedulePending, CreatedBy: "storetest", Created: at.Add(-time.Hour), Updated: at.Add(-time.Hour)}
@@ -311,7 +314,7 @@ var scheduleTests = []struct {
 	{"CreateReadUpdate", func(t *testing.T, s JobStore) {
 		ctx := t.Context()
 		at := time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC)
-		sc := newSchedule("sc-1", "/a/features/x", at)
+		sc := NewSchedule("sc-1", "/a/features/x", at)
 		must(t, s.CreateSchedule(ctx, sc))
 		got, err := s.Schedule(ctx, "sc-1")
 		must(t, err)
@@ -328,7 +331,7 @@ var scheduleTests = []struct {
 		if _, err := s.Schedule(ctx, "nope"); vane.ErrorCode(err) != vane.ENOTFOUND {
 			t.Fatalf("missing: %v", err)
 		}
-		if err := s.CreateSchedule(ctx, newSchedule("sc-1", "/a/y", at)); vane.ErrorCode(err) != vane.ECONFLICT {
+		if err := s.CreateSchedule(ctx, NewSchedule("sc-1", "/a/y", at)); vane.ErrorCode(err) != vane.ECONFLICT {
 			t.Fatalf("duplicate id: %v; want conflict", err)
 		}
 	}},
@@ -336,7 +339,7 @@ var scheduleTests = []struct {
 		ctx := t.Context()
 		base := time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC)
 		for i, d := range []time.Duration{3 * time.Hour, time.Hour, 2 * time.Hour, time.Hour} {
-			must(t, s.CreateSchedule(ctx, newSchedule(fmt.Sprintf("sc-%d", i), fmt.Sprintf("/a/p%d", i), base.Add(d))))
+			must(t, s.CreateSchedule(ctx, NewSchedule(fmt.Sprintf("sc-%d", i), fmt.Sprintf("/a/p%d", i), base.Add(d))))
 		}
 		done, err := s.Schedule(ctx, "sc-2")
 		must(t, err)

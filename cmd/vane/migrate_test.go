@@ -130,22 +130,6 @@ func fillMigrationSource(t *testing.T, s vane.Store, n int) {
 // migrationJobsAt is when the scheduled changes of fillMigrationJobs are due.
 var migrationJobsAt = time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC)
 
-// migrationRollout returns a running flag rollout of name.
-func migrationRollout(id, name string) *vane.Rollout {
-	created := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	return &vane.Rollout{ID: id, Name: name, Kind: vane.RolloutFlag, State: vane.RolloutRunning, Plan: []float64{10, 50, 100},
-		Spec:   vane.RolloutSpec{Strategy: vane.StrategySteps, Steps: []float64{10, 50, 100}, Every: vane.Duration(time.Minute)},
-		Target: `{"rollout_percentage": 100}`, BaseVersion: 1, BaseValue: "false", BaseType: vane.TypeString,
-		CreatedBy: "user1", Created: created, Updated: created, NextAt: created.Add(time.Minute)}
-}
-
-// migrationSchedule returns a pending put of name at migrationJobsAt.
-func migrationSchedule(id, name string) *vane.Schedule {
-	v := "true"
-	return &vane.Schedule{ID: id, Name: name, Action: vane.ScheduleActionPut, At: migrationJobsAt, Value: &v,
-		State: vane.SchedulePending, CreatedBy: "user1", Created: migrationJobsAt.Add(-time.Hour), Updated: migrationJobsAt.Add(-time.Hour)}
-}
-
 // fillMigrationJobs writes two job leases held by node-a for an hour, one
 // with a saved cursor (42), an ended rollout ro-1 (its active_name NULL),
 // an active one ro-2 of the same name, and a pending scheduled change.
@@ -164,12 +148,12 @@ func fillMigrationJobs(t *testing.T, s storetest.JobStore) {
 		}
 	}
 	must(s.SaveCursor(ctx, "rollouts", "node-a", 42))
-	ended := migrationRollout("ro-1", "/svc00/features/x")
+	ended := storetest.NewRollout("ro-1", "/svc00/features/x", vane.RolloutRunning)
 	must(s.CreateRollout(ctx, ended))
 	ended.State, ended.Ended = vane.RolloutRolledBack, ended.Created.Add(time.Hour)
 	must(s.UpdateRollout(ctx, ended))
-	must(s.CreateRollout(ctx, migrationRollout("ro-2", "/svc00/features/x")))
-	must(s.CreateSchedule(ctx, migrationSchedule("sc-1", "/svc01/features/y")))
+	must(s.CreateRollout(ctx, storetest.NewRollout("ro-2", "/svc00/features/x", vane.RolloutRunning)))
+	must(s.CreateSchedule(ctx, storetest.NewSchedule("sc-1", "/svc01/features/y", migrationJobsAt)))
 }
 
 // assertMigratedJobs fails unless the jobs of want and got read alike:
@@ -243,11 +227,11 @@ func assertMigratedJobsGoOn(t *testing.T, dst storetest.JobStore) {
 	if err != nil || !ok || l.Cursor != 42 {
 		t.Errorf("node-a renewing its lease: %+v, %v, %v; want it renewed with cursor 42", l, ok, err)
 	}
-	err = dst.CreateRollout(ctx, migrationRollout("ro-3", "/svc00/features/x"))
+	err = dst.CreateRollout(ctx, storetest.NewRollout("ro-3", "/svc00/features/x", vane.RolloutRunning))
 	if vane.ErrorCode(err) != vane.ECONFLICT || vane.ErrorDetail(err) != vane.DetailRolloutInProgress {
 		t.Errorf("a second active rollout of /svc00/features/x: %v; want conflict RolloutInProgress", err)
 	}
-	if err := dst.CreateRollout(ctx, migrationRollout("ro-3", "/svc02/features/z")); err != nil {
+	if err := dst.CreateRollout(ctx, storetest.NewRollout("ro-3", "/svc02/features/z", vane.RolloutRunning)); err != nil {
 		t.Fatal(err)
 	}
 	rp, err := dst.Rollouts(ctx, &vane.RolloutQuery{})
@@ -261,7 +245,7 @@ func assertMigratedJobsGoOn(t *testing.T, dst storetest.JobStore) {
 	if fmt.Sprint(ids) != "[ro-3 ro-2 ro-1]" {
 		t.Errorf("rollouts after a new one = %v, want [ro-3 ro-2 ro-1]", ids)
 	}
-	if err := dst.CreateSchedule(ctx, migrationSchedule("sc-2", "/svc02/features/z")); err != nil {
+	if err := dst.CreateSchedule(ctx, storetest.NewSchedule("sc-2", "/svc02/features/z", migrationJobsAt)); err != nil {
 		t.Fatal(err)
 	}
 	sp, err := dst.Schedules(ctx, &vane.ScheduleQuery{})

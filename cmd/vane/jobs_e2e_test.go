@@ -244,8 +244,10 @@ func TestRolloutsOnPostgresOneDriverTakesOver(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("the other node took over the rollouts %s after the driver was killed (lease %s)", time.Since(killed).Round(time.Millisecond), lease)
-	if d := time.Since(killed); d > lease+2*time.Second {
-		t.Errorf("take-over took %s; want within the lease (%s) and a renewal period", d, lease)
+	// A waiting node tries every third of the lease: the take-over comes
+	// within the lease and one try, plus a margin for a loaded machine.
+	if d := time.Since(killed); d > lease+lease/3+1500*time.Millisecond {
+		t.Errorf("take-over took %s; want within the lease (%s) and a third of it", d, lease)
 	}
 	done := waitRollout(t, client, other.url, r.ID, 30*time.Second, func(r *vane.Rollout) bool { return !r.State.Active() })
 	if done.State != vane.RolloutCompleted {

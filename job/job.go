@@ -136,8 +136,12 @@ func (r *Runner) Run(ctx context.Context, wake <-chan struct{}) {
 	defer func() {
 		if r.held {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			if err := r.saveCursor(rctx); err == nil {
+			err := r.saveCursor(rctx)
+			if err == nil {
 				err = r.Leases.ReleaseLease(rctx, r.Name, r.Holder)
+			}
+			if err != nil {
+				r.logger().Warn("cannot hand the background job over at shutdown; another node takes it over when the lease expires", "job", r.Name, "err", err)
 			}
 			cancel()
 			r.setHeld(false)

@@ -27,6 +27,20 @@ type UsageStore interface {
 	// ("" or "/" for all) on days from since on ("" for all days), ordered
 	// by name, day and variant. Errors: EINVALID.
 	Usage(ctx context.Context, prefix, since string) ([]FlagUsage, error)
+	// UsageTotals returns one row per flag whose name begins with prefix
+	// ("" or "/" for all), ordered by name: its count on days from since
+	// on ("" for all days) and the latest Last of any day, so a flag last
+	// evaluated before since still shows when. Flags never counted have
+	// no row. Errors: EINVALID.
+	UsageTotals(ctx context.Context, prefix, since string) ([]UsageTotal, error)
+}
+
+// UsageTotal sums a flag's usage rows: Count over the days asked for,
+// Last over every day kept.
+type UsageTotal struct {
+	Name  string
+	Count int64
+	Last  time.Time
 }
 
 // CheckUsage validates rows for AddUsage.

@@ -30,6 +30,10 @@ func (f *fakeUsage) Usage(ctx context.Context, prefix, since string) ([]vane.Fla
 	return f.UsageFn(ctx, prefix, since)
 }
 
+func (f *fakeUsage) UsageTotals(ctx context.Context, prefix, since string) ([]vane.UsageTotal, error) {
+	panic("the monitor does not read usage totals")
+}
+
 const flagName = "/shop/prod/features/checkout"
 
 // counters is a flag's evaluation counts as a usage store would hold

@@ -38,16 +38,12 @@ func (s *Store) AddUsage(ctx context.Context, rows []vane.FlagUsage) error {
 
 // Usage implements vane.UsageStore.
 func (s *Store) Usage(ctx context.Context, prefix, since string) ([]vane.FlagUsage, error) {
-	q := `SELECT name, day, variant, count, last_at FROM flag_usage WHERE day >= ?`
-	args := []any{since}
-	if prefix != "" && prefix != "/" {
-		if strings.ContainsAny(prefix, "\x00\x7f") || prefix[len(prefix)-1] >= 0x7f {
-			return nil, vane.Errorf(vane.EINVALID, "prefix %q is not valid", prefix)
-		}
-		q += ` AND name >= ? AND name < ?`
-		args = append(args, prefix, prefix[:len(prefix)-1]+string(prefix[len(prefix)-1]+1))
+	where, args, err := usagePrefix(prefix)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(q+` ORDER BY name, day, variant`), args...)
+	q := `SELECT name, day, variant, count, last_at FROM flag_usage WHERE day >= ?` + where
+	rows, err := s.RDB.QueryContext(ctx, s.rebind(q+` ORDER BY name, day, variant`), append([]any{since}, args...)...)
 	if err != nil {
 		return nil, s.translate(err)
 	}
@@ -63,4 +59,42 @@ func (s *Store) Usage(ctx context.Context, prefix, since string) ([]vane.FlagUsa
 		out = append(out, u)
 	}
 	return out, s.translate(rows.Err())
+}
+
+// UsageTotals implements vane.UsageStore, in one grouped query.
+func (s *Store) UsageTotals(ctx context.Context, prefix, since string) ([]vane.UsageTotal, error) {
+	where, args, err := usagePrefix(prefix)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT name, CAST(SUM(CASE WHEN day >= ? THEN count ELSE 0 END) AS BIGINT), MAX(last_at) FROM flag_usage WHERE 1 = 1` +
+		where + ` GROUP BY name ORDER BY name`
+	rows, err := s.RDB.QueryContext(ctx, s.rebind(q), append([]any{since}, args...)...)
+	if err != nil {
+		return nil, s.translate(err)
+	}
+	defer rows.Close()
+	out := []vane.UsageTotal{}
+	for rows.Next() {
+		var u vane.UsageTotal
+		var at int64
+		if err := rows.Scan(&u.Name, &u.Count, &at); err != nil {
+			return nil, s.translate(err)
+		}
+		u.Last = time.Unix(0, at).UTC()
+		out = append(out, u)
+	}
+	return out, s.translate(rows.Err())
+}
+
+// usagePrefix returns the condition (with its arguments) that keeps the
+// usage rows whose names begin with prefix; "" and "/" keep all.
+func usagePrefix(prefix string) (string, []any, error) {
+	if prefix == "" || prefix == "/" {
+		return "", nil, nil
+	}
+	if strings.ContainsAny(prefix, "\x00\x7f") || prefix[len(prefix)-1] >= 0x7f {
+		return "", nil, vane.Errorf(vane.EINVALID, "prefix %q is not valid", prefix)
+	}
+	return ` AND name >= ? AND name < ?`, []any{prefix, prefix[:len(prefix)-1] + string(prefix[len(prefix)-1]+1)}, nil
 }

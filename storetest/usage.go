@@ -70,6 +70,34 @@ func RunUsage(t *testing.T, open func(t *testing.T) vane.UsageStore) {
 			t.Errorf("refused rows were stored: %v", got)
 		}
 	})
+	t.Run("TotalsPerFlag", func(t *testing.T) {
+		s := open(t)
+		ctx := context.Background()
+		must(t, s.AddUsage(ctx, []vane.FlagUsage{
+			{Name: "/a/features/x", Day: day(10), Variant: "on", Count: 5, Last: at(10, 4)},
+			{Name: "/a/features/x", Day: day(20), Variant: "on", Count: 3, Last: at(20, 10)},
+			{Name: "/a/features/x", Day: day(20), Variant: "", Count: 1, Last: at(20, 11)},
+			{Name: "/a/features/old", Day: day(2), Variant: "off", Count: 9, Last: at(2, 7)},
+			{Name: "/b/features/z", Day: day(21), Variant: "on", Count: 2, Last: at(21, 1)},
+		}))
+		got, err := s.UsageTotals(ctx, "/a/", day(15))
+		must(t, err)
+		want := []vane.UsageTotal{
+			{Name: "/a/features/old", Count: 0, Last: at(2, 7)}, // counted before since: Last still shown
+			{Name: "/a/features/x", Count: 4, Last: at(20, 11)},
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("UsageTotals(/a/, since %s) =\n%v\nwant\n%v", day(15), got, want)
+		}
+		all, err := s.UsageTotals(ctx, "", "")
+		must(t, err)
+		if len(all) != 3 || all[1].Count != 9 || all[2].Name != "/b/features/z" {
+			t.Errorf("UsageTotals(all) = %v", all)
+		}
+		if _, err := s.UsageTotals(ctx, "/a\x00", ""); vane.ErrorCode(err) != vane.EINVALID {
+			t.Errorf("UsageTotals with a NUL in the prefix: %v, want invalid", err)
+		}
+	})
 	t.Run("ConcurrentAddsSum", func(t *testing.T) {
 		s := open(t)
 		var wg sync.WaitGroup

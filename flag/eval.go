@@ -232,3 +232,28 @@ func (f *Flag) Static() (value any, ok bool) {
 // Evaluate (it has schedule conditions); callers may pass the zero time
 // otherwise.
 func (f *Flag) UsesTime() bool { return f.usesTime }
+
+// DefaultVariant returns the variant served when nothing else decides.
+func (f *Flag) DefaultVariant() string { return f.def }
+
+// Uniform reports whether the flag serves one variant to every subject
+// whatever the context, and which: a bare true/false, a disabled flag, or
+// an enabled one without user lists, regions or rules whose rollout is
+// absent, 0% or 100%. The stale-flag report lists flags that stay so.
+func (f *Flag) Uniform() (variant string, ok bool) {
+	switch {
+	case f.static:
+		return f.def, true
+	case !f.enabled:
+		return f.off, true
+	case len(f.denyUsers) > 0 || len(f.allowUsers) > 0 || f.regions != nil || len(f.rules) > 0:
+		return "", false
+	case f.rollout < 0:
+		return f.def, true
+	case f.rollout == 0:
+		return f.off, true
+	case f.rollout >= 100_000:
+		return f.on, true
+	}
+	return "", false
+}

@@ -245,3 +245,32 @@ func TestBucketGolden(t *testing.T) {
 		t.Errorf("buckets changed:\ngot:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestUniform(t *testing.T) {
+	for _, tt := range []struct {
+		doc     string
+		variant string
+		ok      bool
+	}{
+		{`true`, "on", true},
+		{`false`, "off", true},
+		{`{"enabled": false, "rollout_percentage": 50}`, "off", true},
+		{`{"enabled": true}`, "on", true},
+		{`{"enabled": true, "rollout_percentage": 0}`, "off", true},
+		{`{"enabled": true, "rollout_percentage": 100}`, "on", true},
+		{`{"enabled": true, "rollout_percentage": 99.999}`, "", false},
+		{`{"enabled": true, "allowed_user_ids": ["u1"], "rollout_percentage": 0}`, "", false},
+		{`{"enabled": true, "allowed_regions": ["eu"]}`, "", false},
+		{`{"enabled": true, "rules": [{"name": "beta", "conditions": [{"action": "EQUALS", "key": "tier", "value": "beta"}], "variant": "on"}], "default_variant": "off"}`, "", false},
+		{`{"enabled": true, "variants": {"a": 1, "b": 2}, "default_variant": "b", "off_variant": "a"}`, "b", true},
+	} {
+		f, err := vflag.Parse("/app/prod/features/x", tt.doc)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.doc, err)
+		}
+		v, ok := f.Uniform()
+		if v != tt.variant || ok != tt.ok {
+			t.Errorf("Uniform(%s) = %q, %v; want %q, %v", tt.doc, v, ok, tt.variant, tt.ok)
+		}
+	}
+}

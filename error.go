@@ -48,11 +48,15 @@ const (
 
 // Error is the one error type of Vane. Code is one of the E* constants,
 // Detail an optional protocol-level name (one of the Detail* constants) and
-// Message a human-readable sentence safe to show to the caller.
+// Message a human-readable sentence safe to show to the caller. Field,
+// when set, names the input the error is about: a request field or a
+// JSON path into a value ("$.rules[0].variant"), so a form can show the
+// message next to it.
 type Error struct {
 	Code    string
 	Detail  string
 	Message string
+	Field   string
 }
 
 // Error implements the error interface.
@@ -91,6 +95,15 @@ func ErrorDetail(err error) string {
 	var e *Error
 	if errors.As(err, &e) && e != nil {
 		return e.Detail
+	}
+	return ""
+}
+
+// ErrorField returns the input an error names (see Error.Field), or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e != nil {
+		return e.Field
 	}
 	return ""
 }

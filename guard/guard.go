@@ -90,7 +90,12 @@ func CheckPut(in *vane.PutInput) error {
 	if errors.As(err, &ve) {
 		return err
 	}
-	return vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "%s", err.Error())
+	e := vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "%s", err.Error())
+	var fe *flag.Error
+	if errors.As(err, &fe) {
+		e.Field = fe.Path
+	}
+	return e
 }
 
 // CheckDelete applies the deletion guard to a delete of name (a name or a

@@ -58,6 +58,8 @@ type errorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Detail  string `json:"detail,omitempty"`
+	// Field names the request field or JSON path the error is about.
+	Field string `json:"field,omitempty"`
 }
 
 // writeError writes err in the error shape with the status of its code.
@@ -66,7 +68,7 @@ type errorBody struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := vane.ErrorCode(err)
 	status := ErrorStatus(code)
-	body := errorBody{Code: code, Message: vane.ErrorMessage(err), Detail: vane.ErrorDetail(err)}
+	body := errorBody{Code: code, Message: vane.ErrorMessage(err), Detail: vane.ErrorDetail(err), Field: vane.ErrorField(err)}
 	if status == http.StatusInternalServerError {
 		level := slog.LevelError
 		if r.Context().Err() != nil {

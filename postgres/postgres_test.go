@@ -172,6 +172,21 @@ func TestKeysConformance(t *testing.T) {
 	})
 }
 
+// TestSessionsConformance runs the dashboard session store conformance
+// tests.
+func TestSessionsConformance(t *testing.T) {
+	baseURL(t)
+	storetest.RunSessions(t, func(t *testing.T) storetest.SessionStore {
+		_, dsn := NewSchema(t)
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 // TestJobsConformance runs the lease, rollout and schedule store
 // conformance tests.
 func TestJobsConformance(t *testing.T) {

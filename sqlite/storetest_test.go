@@ -58,6 +58,19 @@ func TestKeysConformance(t *testing.T) {
 	})
 }
 
+// TestSessionsConformance runs the dashboard session store conformance
+// tests.
+func TestSessionsConformance(t *testing.T) {
+	storetest.RunSessions(t, func(t *testing.T) storetest.SessionStore {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 // TestJobsConformance runs the lease, rollout and schedule store
 // conformance tests.
 func TestJobsConformance(t *testing.T) {

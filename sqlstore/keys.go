@@ -166,6 +166,10 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 	} else if n == 0 {
 		return keyNotFound(id)
 	}
+	// The key's dashboard sessions end with it.
+	if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE key_id = ?`, id); err != nil {
+		return err
+	}
 	return tx.commit()
 }
 

@@ -24,6 +24,9 @@ type Access struct {
 	Keys *auth.Authenticator
 	// Store lists and reads keys for the key administration routes.
 	Store auth.KeyStore
+	// Sessions, if set, lets the dashboard sign in with a key and hold a
+	// session cookie (see SessionCookie).
+	Sessions *auth.Sessions
 }
 
 type principalKey struct{}
@@ -35,15 +38,20 @@ func principalOf(ctx context.Context) *auth.Principal {
 	return p
 }
 
-// publicPath reports whether a path is served without a credential: the
-// health probes, which load balancers call.
-func publicPath(p string) bool { return p == "/healthz" || p == "/readyz" }
+// publicRequest reports whether a request is served without a
+// credential: the health probes, which load balancers call; the
+// dashboard's own files, which hold no data; and signing in.
+func publicRequest(r *http.Request) bool {
+	p := r.URL.Path
+	return p == "/healthz" || p == "/readyz" || isUIPath(p) ||
+		(p == "/" && r.Method == http.MethodGet) || (p == "/v1/session" && r.Method == http.MethodPost)
+}
 
 // authenticate checks the credential of a request and returns the request
 // with the caller in its context. On failure it writes the answer itself
 // and returns the status it sent.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, int) {
-	if s.Access == nil || publicPath(r.URL.Path) {
+	if s.Access == nil || publicRequest(r) {
 		return r, 0
 	}
 	var p *auth.Principal
@@ -56,6 +64,15 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	} else {
 		token := bearerToken(r)
 		if token == "" {
+			if p, session, status, ok := s.authenticateSession(w, r); ok {
+				if status != 0 {
+					return r, status
+				}
+				ctx := context.WithValue(r.Context(), principalKey{}, p)
+				ctx = context.WithValue(ctx, sessionKey{}, session)
+				ctx = vane.NewContextWithPrincipal(ctx, p.Key.Name)
+				return r.WithContext(ctx), 0
+			}
 			s.auditRefusal(r.Context(), "", "vane:Authenticate", r.URL.Path, vane.EUNAUTHORIZED, "no credential")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vane"`)
 			s.writeError(w, r, vane.Errorf(vane.EUNAUTHORIZED, "a credential is required: send an access key as \"Authorization: Bearer KEY_ID.SECRET\""))

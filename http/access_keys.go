@@ -235,15 +235,7 @@ func (s *Server) handleSimulate(w http.ResponseWriter, r *http.Request) {
 
 // auditKeyChange records a credential change; never a secret.
 func (s *Server) auditKeyChange(ctx context.Context, action string, k *auth.Key, detail string) {
-	if s.Audit == nil {
-		return
-	}
-	req := vane.RequestFromContext(ctx)
-	e := vane.AuditEntry{Time: s.now(), Principal: vane.PrincipalFromContext(ctx), Source: req.Source, RequestID: req.RequestID,
-		Action: action, Name: k.ID, Result: vane.AuditOK, Detail: detail}
-	if err := s.Audit.AppendAudit(context.WithoutCancel(ctx), []vane.AuditEntry{e}); err != nil {
-		s.logger().Error("audit a key change", "request_id", req.RequestID, "error", err.Error())
-	}
+	s.auditAction(ctx, action, k.ID, detail)
 }
 
 // jsonRaw takes a policy given either as a JSON object or as a string

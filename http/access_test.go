@@ -78,7 +78,7 @@ func mustOpenAccess(t *testing.T, configure ...func(*vanehttp.Server)) *accessSe
 	}
 	a.Server = MustOpen(t, func(s *vanehttp.Server) {
 		s.Store, s.Cipher, s.Audit = idx, kr, st
-		s.Access = &vanehttp.Access{Keys: keys, Store: st.Store}
+		s.Access = &vanehttp.Access{Keys: keys, Store: st.Store, Sessions: &auth.Sessions{Store: st.Store, Keys: keys}}
 		for _, f := range configure {
 			f(s)
 		}

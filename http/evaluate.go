@@ -76,13 +76,19 @@ func (s *Server) registerEvaluateRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/evaluate", s.handleEvaluateAll)
 }
 
-// evaluate evaluates one flag parameter at time now.
-func (s *Server) evaluate(p *vane.Parameter, ctx flag.Context, now time.Time) *evaluationJSON {
+// compiled returns the compiled form of a flag parameter, from the cache
+// that evaluations share.
+func (s *Server) compiled(p *vane.Parameter) *compiledFlag {
 	var rec *flag.Recorder
 	if s.Usage != nil {
 		rec = &s.usage
 	}
-	cf := s.flags.compile(p, rec)
+	return s.flags.compile(p, rec)
+}
+
+// evaluate evaluates one flag parameter at time now.
+func (s *Server) evaluate(p *vane.Parameter, ctx flag.Context, now time.Time) *evaluationJSON {
+	cf := s.compiled(p)
 	out := &evaluationJSON{Name: p.Name, Version: p.Version}
 	if cf.tally != nil {
 		defer func() { cf.tally.AddResult(out.Reason, out.Variant) }()

@@ -105,7 +105,12 @@ func etag(version int64) string {
 // handleGetParameter serves GET /v1/parameters/{name...}, with an optional
 // ":version"/":label" suffix or ?version=/?label=.
 func (s *Server) handleGetParameter(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "version", "label", "with_decryption")
+	q, err := parseQuery(r, "version", "label", "with_decryption", "audit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	audit, err := q.boolean("audit")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -124,6 +129,15 @@ func (s *Server) handleGetParameter(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if audit {
+		// The caller asks for this read to be on record, as the
+		// dashboard does when someone reveals a SecureString.
+		detail := "read, audited on request"
+		if ps[0] != p {
+			detail = "read with decryption, audited on request"
+		}
+		s.auditAction(r.Context(), auth.ActionGetParameter, p.Name, detail)
 	}
 	w.Header().Set("ETag", etag(p.Version))
 	writeJSON(w, http.StatusOK, newParameterJSON(ps[0]))

@@ -105,6 +105,10 @@ type Server struct {
 	// (ending in "/"); "" means "/", where a key is a whole name without
 	// its leading slash.
 	OFREPBase string
+	// UI, if set, is the dashboard (package web), served under /ui/ with
+	// GET / redirecting there. Its files are served without a
+	// credential; the pages call the /v1 API, with a session.
+	UI http.Handler
 	// Now returns the current time (POST /v1/compact counts older_than
 	// back from it); nil means time.Now.
 	Now func() time.Time
@@ -253,7 +257,7 @@ func (s *Server) Handler() http.Handler {
 		rand.Read(b[:])
 		s.idPrefix = hex.EncodeToString(b[:]) + "-"
 		s.limit = newLimiter(s.RateLimit)
-		s.settings = guard.NewSettings(s.Store, SettingAuditedReadPaths)
+		s.settings = guard.NewSettings(s.Store, SettingAuditedReadPaths, SettingProtectedEnvironments)
 
 		mux := http.NewServeMux()
 		s.registerParameterRoutes(mux)
@@ -269,6 +273,8 @@ func (s *Server) Handler() http.Handler {
 		s.registerAuditRoutes(mux)
 		s.registerAccessKeyRoutes(mux)
 		s.registerRolloutRoutes(mux)
+		s.registerSessionRoutes(mux)
+		s.registerFlagRoutes(mux)
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)
@@ -335,6 +341,8 @@ const (
 	routeInvalid         = "invalid_path"
 	routeThrottled       = "throttled"
 	routeUnauthenticated = "unauthenticated"
+	routeForgery         = "cross_site"
+	routeUI              = "/ui/"
 )
 
 // middleware wraps the mux with what every request gets.
@@ -365,6 +373,8 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route = routeInvalid
 		s.writeError(w, r, err)
 		status = ErrorStatus(vane.ErrorCode(err))
+	} else if status = s.refuseForgery(w, r); status != 0 {
+		route = routeForgery
 	} else if r, status = s.authenticate(w, r); status != 0 {
 		route = routeUnauthenticated
 	} else if ok, wait := m.allow(r); !ok {
@@ -372,7 +382,10 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = s.throttle(w, r, wait)
 	}
 	rw := &responseWriter{ResponseWriter: w, s: s, r: r, status: status}
-	if route == "" {
+	if route == "" && s.UI != nil && (isUIPath(r.URL.Path) || r.URL.Path == "/" && r.Method == http.MethodGet) {
+		route = routeUI
+		rw.status = s.serveUI(w, r)
+	} else if route == "" {
 		m.mux.ServeHTTP(rw, r)
 		route = r.Pattern
 		if rw.intercepted || route == "" {

@@ -20,7 +20,11 @@ doc/flags.md). Subcommands:
   ls PATH            list the flags under PATH with their state, rollout,
                      rules and last evaluation
   eval NAME --ctx K=V...
-                     evaluate a flag on the server for a context`
+                     evaluate a flag on the server for a context
+  stale PATH [--days N]
+                     the retirement report: flags never evaluated or not
+                     for N days, serving one variant to everyone for N
+                     days, or past their expiry date`
 
 func (c *cli) flags(ctx context.Context, args []string) error {
 	sub, rest := splitSubcommand(args)
@@ -29,6 +33,8 @@ func (c *cli) flags(ctx context.Context, args []string) error {
 		return c.flagsList(ctx, rest)
 	case "eval":
 		return c.flagsEval(ctx, rest)
+	case "stale":
+		return c.flagsStale(ctx, rest)
 	}
 	fs, _ := c.clientFlagSet("flags", "SUBCOMMAND [flags]", flagsDescription, `
 vane flags ls /myapp/prod
@@ -37,9 +43,9 @@ vane flags eval /myapp/prod/features/new-checkout --ctx targetingKey=user-42 --c
 		return err
 	}
 	if sub == "" {
-		return usageError{fmt.Errorf("flags: a subcommand is required: ls or eval (see 'vane flags --help')")}
+		return usageError{fmt.Errorf("flags: a subcommand is required: ls, eval or stale (see 'vane flags --help')")}
 	}
-	return usageError{fmt.Errorf("flags: unknown subcommand %q: use ls or eval", sub)}
+	return usageError{fmt.Errorf("flags: unknown subcommand %q: use ls, eval or stale", sub)}
 }
 
 // usageRow is one row of GET /v1/usage.
@@ -246,4 +252,67 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// staleFlag is one flag of GET /v1/flags/stale.
+type staleFlag struct {
+	Name          string `json:"name"`
+	Owner         string `json:"owner"`
+	LastEvaluated string `json:"last_evaluated"`
+	Reasons       []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"reasons"`
+}
+
+func (c *cli) flagsStale(ctx context.Context, args []string) error {
+	fs, cf := c.clientFlagSet("flags stale", "[PATH] [flags]", `
+Lists the flags under PATH (default "/") to consider retiring, with their
+owners and why: never evaluated; not evaluated for --days days; serving the
+same variant to everyone (disabled, a bare true/false, or a rollout at 0%
+or 100% with no targeting) unchanged for --days days; or past the date in
+their "expires" field. Evaluations are those the server counts (its own
+and those SDKs report), so a server run with --flag-usage=false reports
+only the last two.`, `
+vane flags stale /myapp
+vane flags stale /myapp/prod --days 90 -o json`)
+	days := fs.Int("days", 30, "a flag unevaluated, or serving one variant to everyone, for `N` days is stale")
+	pos, err := c.parse(fs, args, 0, 1)
+	if err != nil {
+		return err
+	}
+	if *days < 1 {
+		return usageError{fmt.Errorf("flags stale: --days must be 1 or more, not %d", *days)}
+	}
+	path := "/"
+	if len(pos) == 1 {
+		path = pos[0]
+	}
+	cl, err := c.client(cf)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Flags []staleFlag `json:"flags"`
+	}
+	raw, err := cl.call(ctx, http.MethodGet, "/v1/flags/stale", url.Values{"path": {path}, "days": {strconv.Itoa(*days)}}, nil, &out)
+	if err != nil {
+		return err
+	}
+	if cf.json() {
+		return printJSON(c.stdout, raw)
+	}
+	t := newTable(c.stdout, "NAME", "OWNER", "LAST EVALUATED", "WHY")
+	for _, f := range out.Flags {
+		why := make([]string, len(f.Reasons))
+		for i, r := range f.Reasons {
+			why[i] = r.Message
+		}
+		last := "never"
+		if f.LastEvaluated != "" {
+			last = displayTime(f.LastEvaluated)
+		}
+		t.row(f.Name, orDash(f.Owner), last, strings.Join(why, "; "))
+	}
+	return t.flush()
 }

@@ -138,7 +138,13 @@ func (s *Server) scanFlags(ctx context.Context, path string, now time.Time) (*fl
 	if s.Usage != nil {
 		sc.tracked = true
 		since := now.UTC().AddDate(0, 0, -30).Format(time.DateOnly)
-		totals, err := s.Usage.UsageTotals(ctx, canon, since)
+		// A plain prefix: path may name a flag itself, whose usage rows
+		// are under its name, not below it.
+		prefix := canon
+		if prefix != "/" {
+			prefix = strings.TrimSuffix(prefix, "/")
+		}
+		totals, err := s.Usage.UsageTotals(ctx, prefix, since)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +185,7 @@ func (s *Server) summarize(p *vane.Parameter, sc *flagScan, days int, now time.T
 	case static && v == true:
 		out.State, out.Enabled = "on", true
 	case static:
-		out.State = "off"
+		out.State, out.Enabled = "off", false
 	case !f.Enabled():
 		out.State = "off"
 	case f.Rules() > 0:
@@ -290,8 +296,10 @@ func (s *Server) handleListFlags(w http.ResponseWriter, r *http.Request) {
 		}
 		flags = append(flags, f)
 	}
+	envNames := sortedKeys(envs)
+	sort.SliceStable(envNames, func(i, j int) bool { return envRank(envNames[i]) < envRank(envNames[j]) })
 	envList := make([]environmentJSON, 0, len(envs))
-	for _, name := range sortedKeys(envs) {
+	for _, name := range envNames {
 		envList = append(envList, environmentJSON{Name: name, Protected: protected[strings.ToLower(name)]})
 	}
 	s.writeCompressedJSON(w, r, map[string]any{
@@ -351,6 +359,25 @@ func (s *Server) protectedEnvironments(ctx context.Context) map[string]bool {
 		}
 	}
 	return out
+}
+
+// envRank orders environments the way changes travel through them, for
+// the overview's columns: development first, production last, and names
+// it does not know between staging and production, by name.
+func envRank(name string) int {
+	switch strings.ToLower(name) {
+	case "local", "dev", "develop", "development", "sandbox":
+		return 0
+	case "test", "testing", "qa", "ci", "int", "integration":
+		return 1
+	case "stage", "staging", "preprod", "pre-prod", "uat":
+		return 2
+	case "canary", "beta":
+		return 4
+	case "prod", "production", "live", "prd":
+		return 5
+	}
+	return 3
 }
 
 func sortedKeys(m map[string]bool) []string {

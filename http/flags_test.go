@@ -32,6 +32,7 @@ type flagSummary struct {
 	Rules          int      `json:"rules"`
 	DefaultVariant string   `json:"default_variant"`
 	Owner          string   `json:"owner"`
+	Enabled        bool     `json:"enabled"`
 	LastEvaluated  string   `json:"last_evaluated"`
 	Evaluations    int64    `json:"evaluations_30d"`
 	Stale          []string `json:"stale"`
@@ -92,7 +93,7 @@ func TestFlagsOverview(t *testing.T) {
 			t.Errorf("environment %s protected = %v", e.Name, e.Protected)
 		}
 	}
-	if !slices.Equal(envs, []string{"dev", "prod", "staging"}) || !slices.Equal(page.Applications, []string{"billing", "shop"}) {
+	if !slices.Equal(envs, []string{"dev", "staging", "prod"}) || !slices.Equal(page.Applications, []string{"billing", "shop"}) {
 		t.Errorf("environments %v, applications %v", envs, page.Applications)
 	}
 	for _, tc := range []struct {
@@ -119,14 +120,17 @@ func TestFlagsOverview(t *testing.T) {
 	if f := page.flag(t, "/shop/prod/features/checkout"); f.Evaluations != 7 || f.LastEvaluated == "" || len(f.Stale) != 0 {
 		t.Errorf("evaluated flag: %+v", f)
 	}
-	if f := page.flag(t, "/shop/dev/features/checkout"); !slices.Equal(f.Stale, []string{"never_evaluated"}) {
-		t.Errorf("never evaluated flag: stale %v", f.Stale)
+	if f := page.flag(t, "/shop/dev/features/checkout"); !slices.Equal(f.Stale, []string{"never_evaluated"}) || !f.Enabled {
+		t.Errorf("never evaluated flag: %+v", f)
+	}
+	if f := page.flag(t, "/billing/staging/features/invoice"); f.State != "off" || f.Enabled {
+		t.Errorf("a bare false: %+v", f)
 	}
 
 	// One flag, by its name: what the dashboard asks after a change.
 	var one flagsPage
 	s.Do(t, "GET", "/v1/flags?path=/shop/prod/features/checkout", "").Want(t, 200, &one)
-	if len(one.Flags) != 1 || one.Flags[0].State != "off" {
+	if len(one.Flags) != 1 || one.Flags[0].State != "off" || one.Flags[0].Evaluations != 7 || len(one.Flags[0].Stale) != 0 {
 		t.Errorf("one flag: %+v", one.Flags)
 	}
 

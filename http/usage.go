@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vanehq/vane"
@@ -147,20 +148,22 @@ func (s *Server) handleGetUsage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rows, err := us.Usage(r.Context(), path, since)
+	// The path may name a flag, whose rows are under its own name: read
+	// by the plain prefix, then keep that name and the names below it.
+	name := strings.TrimSuffix(path, "/")
+	rows, err := us.Usage(r.Context(), name, since)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if visible := s.visible(r.Context(), auth.ActionDescribeParameters); visible != nil {
-		kept := rows[:0]
-		for _, u := range rows {
-			if visible(u.Name) {
-				kept = append(kept, u)
-			}
+	visible := s.visible(r.Context(), auth.ActionDescribeParameters)
+	kept := rows[:0]
+	for _, u := range rows {
+		if (u.Name == name || strings.HasPrefix(u.Name, path)) && (visible == nil || visible(u.Name)) {
+			kept = append(kept, u)
 		}
-		rows = kept
 	}
+	rows = kept
 	out := usageJSON{Usage: make([]usageRowJSON, len(rows))}
 	for i, u := range rows {
 		out.Usage[i] = usageRowJSON{Name: u.Name, Day: u.Day, Variant: u.Variant, Count: u.Count, Last: u.Last}

@@ -53,6 +53,21 @@ func TestUsage(t *testing.T) {
 	if total[""] != 0 {
 		t.Errorf("rows without a day: %v", got.Usage)
 	}
+	// A path may name one flag: its rows, not those of a flag whose name
+	// merely begins with it.
+	s.Do(t, "POST", "/v1/usage", `{"usage": [{"name": "/app/prod/features/ab", "variant": "on", "count": 5, "last": "2026-11-20T23:59:00Z"}]}`).Want(t, 204, nil)
+	var one struct {
+		Usage []struct{ Name string } `json:"usage"`
+	}
+	s.Do(t, "GET", "/v1/usage?path=/app/prod/features/a", "").Want(t, 200, &one)
+	if len(one.Usage) == 0 {
+		t.Error("GET /v1/usage?path=NAME: no rows for the flag NAME")
+	}
+	for _, u := range one.Usage {
+		if u.Name != "/app/prod/features/a" {
+			t.Errorf("GET /v1/usage?path=/app/prod/features/a returned a row of %s", u.Name)
+		}
+	}
 
 	s.Do(t, "POST", "/v1/usage", `{"usage": [{"name": "/app/prod/tuning/x", "count": 1, "last": "2026-11-20T00:00:00Z"}]}`).WantError(t, 400, "invalid", "", "not a flag name")
 	s.Do(t, "POST", "/v1/usage", `{"usage": [{"name": "/app/prod/features/a", "count": -1, "last": "2026-11-20T00:00:00Z"}]}`).WantError(t, 400, "invalid", "", "negative")

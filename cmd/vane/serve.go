@@ -36,6 +36,7 @@ import (
 	"github.com/vanehq/vane/rollout"
 	"github.com/vanehq/vane/sqlite"
 	"github.com/vanehq/vane/sqlstore"
+	"github.com/vanehq/vane/web"
 )
 
 // Defaults of `vane serve`.
@@ -108,13 +109,19 @@ type Config struct {
 	// FlagUsage turns flag usage tracking on ("true", the default) or
 	// off ("false"): evaluation counts by flag, variant and day.
 	FlagUsage string `json:"flag_usage"`
+	// SessionTTL is how long a dashboard sign-in lasts, a Go duration
+	// (default 12h); a session also ends with its key.
+	SessionTTL string `json:"session_ttl"`
+	// UI serves the dashboard under /ui/ ("true", the default) or not.
+	UI string `json:"ui"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info",
 		ChangeRetention: DefaultChangeRetention, OFREPBase: "/", FlagUsage: "true",
-		AuditRetention: DefaultAuditRetention, RateLimit: "0", RateBurst: "0", JobLease: job.DefaultLeaseTTL.String()}
+		AuditRetention: DefaultAuditRetention, RateLimit: "0", RateBurst: "0", JobLease: job.DefaultLeaseTTL.String(),
+		SessionTTL: auth.DefaultSessionTTL.String(), UI: "true"}
 }
 
 // Main is a running Vane server: the store, its in-memory index and the
@@ -242,6 +249,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Cipher = m.Keyring
 	m.HTTP.OFREPBase = m.Config.OFREPBase
 	m.HTTP.Audit = sqlStore(m.Store)
+	if ui, _ := strconv.ParseBool(m.Config.UI); ui {
+		m.HTTP.UI = web.New("/ui/")
+	}
 	if err := m.openAccess(ctx); err != nil {
 		return err
 	}
@@ -387,6 +397,11 @@ func (m *Main) compactLoop(ctx context.Context, retention, auditRetention time.D
 				m.Logger.Info("audit history pruned", "removed", n, "retention", m.Config.AuditRetention)
 			}
 		}
+		if n, err := sqlStore(m.Store).DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			m.Logger.Warn("cannot remove expired dashboard sessions; retrying at the next interval", "err", err)
+		} else if n > 0 {
+			m.Logger.Info("expired dashboard sessions removed", "removed", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -520,6 +535,13 @@ longer kept gets a reset and reloads a snapshot. The audit history (GET
 /v1/audit, vane audit) records every change with who made it, from where
 and the request id; it keeps the entries of the last --audit-retention
 (default 8760h, a year; 0 keeps them all), pruned with the change log.
+
+The dashboard is served at /ui/ (GET / redirects there; --ui=false turns
+it off). Sign in with an access key's id and secret; the session cookie
+lasts --session-ttl (default 12h) or until sign-out, and acts as the key
+on the /v1 API. Environments named in the setting
+/vane/settings/protected-environments (default prod,production) ask for
+confirmation before a flag changes there. See doc/dashboard.md.
 
 Staged rollouts (/v1/rollouts, vane rollout) and scheduled changes
 (/v1/schedules, vane schedule) are background jobs. Each runs on one node
@@ -683,6 +705,8 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	ofrepBase := fs.String("ofrep-base", cfg.OFREPBase, "the `path` OFREP flag keys are relative to, such as /myapp/prod/features/")
 	auditRetention := fs.String("audit-retention", cfg.AuditRetention, "how long the audit history keeps entries, a `duration` such as 8760h; 0 keeps them all")
 	jobLease := fs.String("job-lease", cfg.JobLease, "how long a node's hold on a background job (rollouts, schedules) lasts unless renewed, a `duration`; another node takes over within it when the node dies")
+	sessionTTL := fs.String("session-ttl", cfg.SessionTTL, "how long a dashboard sign-in lasts, a `duration`")
+	ui := fs.String("ui", cfg.UI, "serve the dashboard under /ui/: `true` or false")
 	changeRetention := fs.String("change-retention", cfg.ChangeRetention, "how long the change log keeps changes, a `duration` such as 168h or 30m; 0 keeps them all")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError{err}
@@ -706,6 +730,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention, "VANE_OFREP_BASE": &cfg.OFREPBase, "VANE_FLAG_USAGE": &cfg.FlagUsage, "VANE_AUDIT_RETENTION": &cfg.AuditRetention,
 		"VANE_RATE_LIMIT": &cfg.RateLimit, "VANE_RATE_BURST": &cfg.RateBurst,
 		"VANE_TLS_CERT": &cfg.TLSCert, "VANE_TLS_KEY": &cfg.TLSKey, "VANE_JOB_LEASE": &cfg.JobLease,
+		"VANE_SESSION_TTL": &cfg.SessionTTL, "VANE_UI": &cfg.UI,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -717,6 +742,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention}, "ofrep-base": {ofrepBase, &cfg.OFREPBase}, "flag-usage": {flagUsage, &cfg.FlagUsage}, "audit-retention": {auditRetention, &cfg.AuditRetention},
 		"rate-limit": {rateLimit, &cfg.RateLimit}, "rate-burst": {rateBurst, &cfg.RateBurst},
 		"tls-cert": {tlsCert, &cfg.TLSCert}, "tls-key": {tlsKey, &cfg.TLSKey}, "job-lease": {jobLease, &cfg.JobLease},
+		"session-ttl": {sessionTTL, &cfg.SessionTTL}, "ui": {ui, &cfg.UI},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {
@@ -754,6 +780,12 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return cfg, usageError{fmt.Errorf("TLS needs both --tls-cert and --tls-key")}
+	}
+	if d, err := time.ParseDuration(cfg.SessionTTL); err != nil || d < time.Minute {
+		return cfg, usageError{fmt.Errorf("session ttl %q: use a duration of a minute or more, such as 12h", cfg.SessionTTL)}
+	}
+	if _, err := strconv.ParseBool(cfg.UI); err != nil {
+		return cfg, usageError{fmt.Errorf("ui %q: use true or false", cfg.UI)}
 	}
 	if _, err := strconv.ParseBool(cfg.FlagUsage); err != nil {
 		return cfg, usageError{fmt.Errorf("flag usage %q: use true or false", cfg.FlagUsage)}
@@ -827,7 +859,9 @@ func (m *Main) openAccess(ctx context.Context) error {
 	if err := m.Keys.Open(); err != nil {
 		return fmt.Errorf("access keys: %w", err)
 	}
-	m.HTTP.Access = &http.Access{Keys: m.Keys, Store: sqlStore(m.Store)}
+	ttl, _ := time.ParseDuration(m.Config.SessionTTL) // checked by the config
+	m.HTTP.Access = &http.Access{Keys: m.Keys, Store: sqlStore(m.Store),
+		Sessions: &auth.Sessions{Store: sqlStore(m.Store), Keys: m.Keys, TTL: ttl}}
 	keys, err := sqlStore(m.Store).ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("access keys: %w", err)

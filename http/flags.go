@@ -87,7 +87,11 @@ type environmentJSON struct {
 // /{app}/{env}/features/{flag} into its parts; ok is false for any other
 // name.
 func SplitFlagName(name string) (app, env, key string, ok bool) {
-	parts := strings.SplitN(strings.TrimPrefix(name, "/"), "/", 4)
+	rest, ok := strings.CutPrefix(name, "/")
+	if !ok {
+		return "", "", "", false
+	}
+	parts := strings.SplitN(rest, "/", 4)
 	if len(parts) != 4 || parts[2] != "features" || parts[0] == "" || parts[1] == "" || parts[3] == "" {
 		return "", "", "", false
 	}

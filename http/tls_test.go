@@ -90,3 +90,20 @@ func TestTLS(t *testing.T) {
 		t.Errorf("a certificate without a key: %v", err)
 	}
 }
+
+// TestSessionCookieSecureUnderTLS: over HTTPS the session cookie is
+// Secure, so the browser never sends it over plain HTTP.
+func TestSessionCookieSecureUnderTLS(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	a := mustOpenAccess(t, func(s *vanehttp.Server) { s.TLSCertFile, s.TLSKeyFile = certFile, keyFile })
+	a.client = &nethttp.Client{Timeout: 5 * time.Second, Transport: &nethttp.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	c := a.creds["admin"]
+	r := a.Do(t, "POST", "/v1/session", `{"key_id":"`+c[0]+`","secret":"`+c[1]+`"}`)
+	r.Want(t, 200, nil)
+	set := r.Header.Get("Set-Cookie")
+	for _, attr := range []string{"Secure", "HttpOnly", "SameSite=Strict"} {
+		if !strings.Contains(set, attr) {
+			t.Errorf("session cookie over TLS %q lacks %s", set, attr)
+		}
+	}
+}

@@ -293,6 +293,69 @@ test('sign-out ends the session on the server', async () => {
   await context.close();
 });
 
+test('every control is labelled, and the overview works from the keyboard', async () => {
+  const { context, page, errors } = await signedIn(admin);
+  // Each view: no form control without an accessible name.
+  for (const [hash, ready] of [['#/flags', 'flags'], ['#/flag/shop/prod/features/new-checkout', 'flag'], ['#/compare?a=/shop/dev&b=/shop/prod', 'compare'],
+    ['#/parameters?path=/shop', 'parameters'], ['#/audit', 'audit'], ['#/stale', 'stale'], ['#/rollouts', 'rollouts'], ['#/schedules', 'schedules']]) {
+    await page.goto(vane.url + '/ui/' + hash);
+    await page.waitForSelector(`body[data-ready="${ready}"]`);
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => !el.closest('[hidden], dialog:not([open])') && el.type !== 'hidden')
+      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !el.textContent.trim())
+      .map((el) => el.outerHTML.slice(0, 80)));
+    assert.deepEqual(unlabelled, [], `unlabelled controls on ${hash}`);
+  }
+  // Text contrast on the overview: at least 4.5:1 (WCAG AA) for every
+  // kind of text in a cell, the header and the counts.
+  await page.goto(vane.url + '/ui/#/flags');
+  await page.waitForSelector('body[data-ready="flags"]');
+  const low = await page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+      .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const bg = (el) => {
+      for (; el; el = el.parentElement) {
+        const c = rgb(getComputedStyle(el).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const out = [];
+    for (const el of document.querySelectorAll('.state, .seen, .badge, .toggle, nav a, thead th, caption, .count dt, .count dd, #filter-summary')) {
+      const a = lum(rgb(getComputedStyle(el).color)), b = lum(bg(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      if (ratio < 4.5) out.push(`${el.className || el.tagName} "${el.textContent.trim().slice(0, 20)}": ${ratio.toFixed(2)}`);
+    }
+    return [...new Set(out)];
+  });
+  assert.deepEqual(low, [], 'text with a contrast under 4.5:1');
+  // Keyboard only: filter with the search box, tab to the first toggle,
+  // and the focused element is visibly outlined.
+  await page.goto(vane.url + '/ui/#/flags');
+  await page.waitForSelector('body[data-ready="flags"]');
+  await page.locator('#filter-text').focus();
+  await page.keyboard.type('old-banner');
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-key]').length === 1);
+  let tabs = 0;
+  while (!(await page.evaluate(() => document.activeElement?.classList.contains('toggle'))) && tabs++ < 30) await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => {
+    const el = document.activeElement;
+    const st = getComputedStyle(el);
+    return { name: el.closest('[data-flag]')?.dataset.flag, outline: st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) > 0 };
+  });
+  assert.equal(focused.name, '/shop/prod/features/old-banner', 'Tab reaches the toggle of the one flag left');
+  assert.ok(focused.outline, 'the focused toggle has a visible outline');
+  await page.keyboard.press('Enter');
+  const dialog = page.locator('dialog[open]');
+  await dialog.waitFor();
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(JSON.parse((await call(vane, 'GET', '/v1/parameters/shop/prod/features/old-banner')).value).enabled, false, 'Escape cancels the change');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('readable on a phone', async () => {
   const { context, page, errors } = await signedIn(admin, { width: 390, height: 844 });
   await cell(page, '/shop/prod/features/new-checkout').waitFor();

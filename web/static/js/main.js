@@ -161,7 +161,10 @@ document.querySelector('.skip').addEventListener('click', (ev) => {
 window.addEventListener('hashchange', () => { if (session.principal) route(); });
 
 async function start() {
-  if (parseHash().view === 'flags') {
+  if (window.vaneEarlyFlags) {
+    early = window.vaneEarlyFlags; // asked for by boot.js
+    delete window.vaneEarlyFlags;
+  } else if (parseHash().view === 'flags') {
     early = api('GET', '/v1/flags?path=/', undefined, { quiet401: true }).catch(() => null);
   }
   try {

@@ -122,22 +122,11 @@ func (s *Server) scanFlags(ctx context.Context, path string, now time.Time) (*fl
 			return nil, err
 		}
 	}
-	in := &vane.ByPathInput{Path: canon, Recursive: true, Limit: vane.MaxPageSize}
-	for {
-		page, err := s.Store.ByPath(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page.Parameters {
-			if flag.IsFlagName(p.Name) {
-				out = append(out, p)
-			}
-		}
-		if page.NextToken == "" {
-			break
-		}
-		in.NextToken = page.NextToken
+	under, err := s.flagsUnder(ctx, canon)
+	if err != nil {
+		return nil, err
 	}
+	out = append(out, under...)
 	sc := &flagScan{params: s.filterParameters(ctx, auth.ActionGetParametersByPath, out)}
 	if s.Usage != nil {
 		sc.tracked = true
@@ -241,6 +230,22 @@ func staleReasons(p *vane.Parameter, f *flag.Flag, sc *flagScan, days int, now t
 	return out
 }
 
+// flagsQuery reads the query of the flag routes: the path (default "/")
+// and the staleness threshold in days.
+func flagsQuery(r *http.Request) (path string, days int, err error) {
+	q, err := parseQuery(r, "path", "days")
+	if err != nil {
+		return "", 0, err
+	}
+	if days, err = staleDays(q); err != nil {
+		return "", 0, err
+	}
+	if path, err = pathQuery(q); err != nil || path != "" {
+		return path, days, err
+	}
+	return "/", days, nil
+}
+
 // staleDays reads the "days" query parameter.
 func staleDays(q query) (int, error) {
 	n, ok, err := q.number("days", 1)
@@ -260,23 +265,10 @@ func staleDays(q query) (int, error) {
 // caller may list, summarised, with the environments and applications
 // they belong to. It is the dashboard's overview.
 func (s *Server) handleListFlags(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "path", "days")
+	path, days, err := flagsQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	days, err := staleDays(q)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	path, err := pathQuery(q)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if path == "" {
-		path = "/"
 	}
 	ctx := r.Context()
 	now := s.now()
@@ -315,23 +307,10 @@ func (s *Server) handleListFlags(w http.ResponseWriter, r *http.Request) {
 // handleStaleFlags serves GET /v1/flags/stale?path=&days=: the flags to
 // consider retiring, each with its reasons.
 func (s *Server) handleStaleFlags(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "path", "days")
+	path, days, err := flagsQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	days, err := staleDays(q)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	path, err := pathQuery(q)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if path == "" {
-		path = "/"
 	}
 	now := s.now()
 	sc, err := s.scanFlags(r.Context(), path, now)

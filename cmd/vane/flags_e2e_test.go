@@ -214,3 +214,40 @@ func TestFlagsCLI(t *testing.T) {
 		t.Errorf("flags ls:\n%s\ngot %v\nwant %v", out, got, want)
 	}
 }
+
+// TestFlagsStaleCLI runs vane flags stale against a real server: the flags
+// never evaluated are listed with their owners, evaluated ones are not.
+func TestFlagsStaleCLI(t *testing.T) {
+	srv := startServer(t)
+	srv.ok(t, "put", "/app/prod/features/used", `{"enabled": true, "rollout_percentage": 50}`)
+	srv.ok(t, "put", "/app/prod/features/forgotten", `{"enabled": true, "rollout_percentage": 50, "owner": "team-web"}`)
+	srv.ok(t, "put", "/app/prod/features/lapsed", `{"enabled": true, "rollout_percentage": 50, "expires": "2026-01-01T00:00:00Z"}`)
+	body := `{"usage": [{"name": "/app/prod/features/used", "variant": "on", "count": 3, "last": "` + time.Now().UTC().Format(time.RFC3339) + `"},
+		{"name": "/app/prod/features/lapsed", "variant": "on", "count": 3, "last": "` + time.Now().UTC().Format(time.RFC3339) + `"}]}`
+	resp, err := http.Post(srv.URL+"/v1/usage", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST /v1/usage: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	out := srv.ok(t, "flags", "stale", "/app", "--days", "7")
+	var rows [][]string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		rows = append(rows, regexp.MustCompile(`\s{2,}`).Split(line, -1))
+	}
+	if len(rows) != 2 || rows[0][0] != "/app/prod/features/forgotten" || rows[0][1] != "team-web" || rows[0][2] != "never" ||
+		rows[0][3] != "never evaluated" || rows[1][0] != "/app/prod/features/lapsed" || !strings.HasPrefix(rows[1][3], "past its expiry date 2026-01-01") {
+		t.Errorf("flags stale:\n%s", out)
+	}
+	var report struct {
+		Days  int `json:"days"`
+		Flags []struct {
+			Name    string                  `json:"name"`
+			Reasons []struct{ Code string } `json:"reasons"`
+		} `json:"flags"`
+	}
+	if err := json.Unmarshal([]byte(srv.ok(t, "flags", "stale", "/app", "-o", "json")), &report); err != nil || report.Days != 30 || len(report.Flags) != 2 ||
+		report.Flags[0].Reasons[0].Code != "never_evaluated" {
+		t.Errorf("flags stale -o json: %+v, %v", report, err)
+	}
+	srv.fails(t, 2, []string{"flags", "stale", "--days", "0"}, "--days")
+}

@@ -180,10 +180,14 @@ test('a forged cross-site request is refused', async () => {
   // A page of another site (localhost, not 127.0.0.1) that makes the
   // browser send state-changing requests to Vane: a form post and a
   // no-cors fetch, as a real attack would.
+  // The body is a valid scheduled change (the server does not insist on
+  // a JSON content type), so only the forgery checks stand in its way; the
+  // form's text/plain encoding puts its "=" inside the value.
+  const forged = { name: '/shop/prod/tuning/forged', action: 'put', at: '2031-01-01T00:00:00Z', value: 'a=b' };
   const attack = (target) => `<!doctype html><title>evil</title>
 <form id=f method=POST action="${target}/v1/schedules" enctype="text/plain">
-<input name='{"name":"/shop/prod/features/new-checkout","at":"2031-01-01T00:00:00Z","put":{"value":"true","x":"' value='"}}'></form>
-<script>fetch("${target}/v1/parameters/shop/prod/features/forged", {method: "POST", mode: "no-cors", credentials: "include", body: "{}"})
+<input name='{"name":"/shop/prod/tuning/forged","action":"put","at":"2031-01-01T00:00:00Z","value":"a' value='b"}'></form>
+<script>fetch("${target}/v1/schedules", {method: "POST", mode: "no-cors", credentials: "include", body: ${JSON.stringify(JSON.stringify(forged))}})
   .finally(() => document.getElementById("f").submit());</script>`;
   let target = '';
   const evil = createServer((req, res) => { res.setHeader('Content-Type', 'text/html'); res.end(attack(target)); });
@@ -197,7 +201,7 @@ test('a forged cross-site request is refused', async () => {
         const context = await browser.newContext();
         return { context, page: await context.newPage() };
       })();
-      const submitted = page.waitForRequest((r) => r.url().endsWith('/v1/schedules'));
+      const submitted = page.waitForRequest((r) => r.url().endsWith('/v1/schedules') && r.resourceType() === 'document');
       await page.goto(evilURL);
       await submitted;
       await page.waitForLoadState('load');
@@ -205,6 +209,10 @@ test('a forged cross-site request is refused', async () => {
       assert.equal((schedules.schedules || []).length, 0, `no schedule was created on ${server === dev ? '--dev' : 'the signed-in server'}`);
       await context.close();
     }
+    // The same request with a credential of its own is a valid one.
+    const made = await call(vane, 'POST', '/v1/schedules', forged);
+    assert.equal(made.value, 'a=b');
+    await call(vane, 'POST', `/v1/schedules/${made.id}/cancel`);
     const refused = (await call(vane, 'GET', '/v1/audit?action=vane:Authenticate')).entries;
     assert.ok(refused.some((e) => e.name === '/v1/schedules'), 'the forged request is in the audit history as refused');
     assert.match(dev.log(), /cross_site|cross-site/);
@@ -281,6 +289,32 @@ test('a SecureString stays hidden until revealed, and the reveal is audited', as
   await scoped.page.waitForSelector('body[data-ready="parameters"]');
   assert.equal(await scoped.page.locator('button.reveal').count(), 0);
   await scoped.context.close();
+});
+
+test('a rollout in progress shows on its flag and on the rollouts page, and can be paused there', async () => {
+  const name = '/billing/dev/features/dark-mode';
+  await put(vane, name, { enabled: true, rollout_percentage: 0 });
+  const ro = await call(vane, 'POST', '/v1/rollouts', { name, strategy: 'linear', step: 25, every: '1h', bake: '0s' });
+  const sc = await call(vane, 'POST', '/v1/schedules', { name: '/billing/dev/tuning/pool', action: 'put', value: '40', at: '2031-06-01T00:00:00Z' });
+  const { context, page, errors } = await signedIn(admin);
+  await page.goto(vane.url + '/ui/#/flag' + name);
+  await page.waitForSelector('body[data-ready="flag"]');
+  const sec = page.locator(`#rollout-section [data-rollout="${ro.id}"]`);
+  await sec.waitFor();
+  assert.equal(await sec.locator('.rollout-state').innerText(), 'running');
+  assert.equal(await sec.locator('progress').count(), 1);
+  await page.goto(vane.url + '/ui/#/rollouts');
+  await page.waitForSelector('body[data-ready="rollouts"]');
+  const row = page.locator(`#rollouts-table tr[data-rollout="${ro.id}"]`);
+  await row.getByRole('button', { name: /^Pause/ }).click();
+  await waitFor(async () => (await call(vane, 'GET', `/v1/rollouts/${ro.id}`)).state === 'paused');
+  await page.screenshot({ path: join(outDir, 'rollouts.png'), fullPage: true });
+  await page.goto(vane.url + '/ui/#/schedules');
+  await page.waitForSelector('body[data-ready="schedules"]');
+  await page.locator(`#schedules-table tr[data-schedule="${sc.id}"]`).getByRole('button', { name: /^Cancel/ }).click();
+  await waitFor(async () => (await call(vane, 'GET', `/v1/schedules/${sc.id}`)).state === 'cancelled');
+  assert.deepEqual(errors, []);
+  await context.close();
 });
 
 test('sign-out ends the session on the server', async () => {

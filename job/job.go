@@ -97,6 +97,10 @@ type Runner struct {
 	// OnLease, if set, is told when this node gains (true) or loses
 	// (false) the lease.
 	OnLease func(held bool)
+	// Start, if set, returns the cursor of a job that has never run, in
+	// place of the newest sequence: an event rule starts from the
+	// sequence at its creation, even when its runner starts later.
+	Start func() int64
 
 	held          bool
 	renewAt       time.Time // when the lease is renewed next
@@ -256,6 +260,9 @@ func (r *Runner) follow(ctx context.Context) error {
 	if r.cursor == vane.NoCursor {
 		// Never run: start from now, not from the beginning of history.
 		r.cursor = r.Log.Seq()
+		if r.Start != nil {
+			r.cursor = r.Start()
+		}
 		return r.saveCursor(ctx)
 	}
 	for {

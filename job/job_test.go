@@ -223,3 +223,20 @@ func TestChangesAtLeastOnceAcrossTakeOver(t *testing.T) {
 		t.Fatalf("a saw %v, b saw %v; want both to see %d", a.job.seen, b.job.seen, s1)
 	}
 }
+
+// TestStartCursor: a job with Start begins after the sequence it gives
+// (an event rule's creation), not at the newest: the changes between the
+// two are handed over.
+func TestStartCursor(t *testing.T) {
+	f := newFixture(t)
+	created := f.put(t, "/before")
+	s1 := f.put(t, "/after-1")
+	s2 := f.put(t, "/after-2")
+	a := f.node("node-a")
+	a.runner.Start = func() int64 { return created }
+	runOnce(t, a) // takes the lease and sets the cursor
+	runOnce(t, a)
+	if fmt.Sprint(a.job.seen) != fmt.Sprint([]int64{s1, s2}) {
+		t.Fatalf("saw %v; want the changes after the start, %v", a.job.seen, []int64{s1, s2})
+	}
+}

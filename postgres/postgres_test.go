@@ -203,6 +203,21 @@ func TestJobsConformance(t *testing.T) {
 	})
 }
 
+// TestEventsConformance runs the event rule and delivery store conformance
+// tests.
+func TestEventsConformance(t *testing.T) {
+	baseURL(t)
+	storetest.RunEvents(t, func(t *testing.T) vane.EventStore {
+		_, dsn := NewSchema(t)
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 // TestConformanceIndex runs the suite on the in-memory index over
 // PostgreSQL: served from memory or not, it must behave as the backend
 // does. Closing the index closes the store.
@@ -324,9 +339,10 @@ func TestTextColumnsSortByBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// parameters, versions, labels (2), tags (2), changes, schema_migrations,
-	// flag_usage, audit, access_keys, rollouts, schedules
-	if n != 13 {
-		t.Errorf("%d name, label and key columns, want 13", n)
+	// flag_usage, audit, access_keys, rollouts, schedules, event_rules,
+	// event_deliveries
+	if n != 15 {
+		t.Errorf("%d name, label and key columns, want 15", n)
 	}
 }
 

@@ -84,3 +84,16 @@ func TestJobsConformance(t *testing.T) {
 		return s
 	})
 }
+
+// TestEventsConformance runs the event rule and delivery store conformance
+// tests.
+func TestEventsConformance(t *testing.T) {
+	storetest.RunEvents(t, func(t *testing.T) vane.EventStore {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -13,7 +13,7 @@ import (
 // Copy sizes. A write transaction carries up to copyBatch rows, sent as
 // multi-row INSERTs of up to copyInsertRows rows each, which keeps every
 // statement well under the placeholder limits of SQLite (32766) and
-// PostgreSQL (65535) for the widest table, versions, with 11 columns.
+// PostgreSQL (65535) for the widest table, event_rules, with 14 columns.
 const (
 	copyBatch      = 1000
 	copyInsertRows = 100
@@ -32,6 +32,11 @@ type CopyStats struct {
 	Leases     int64 // background job leases, with their change-log cursors
 	Rollouts   int64
 	Schedules  int64 // scheduled changes
+	// EventRules, EventDeliveries and EventAttempts count the event rules,
+	// their deliveries and the deliveries' attempts.
+	EventRules      int64
+	EventDeliveries int64
+	EventAttempts   int64
 	// MaxSeq is the highest change-log sequence copied; the destination's
 	// next change gets MaxSeq+1.
 	MaxSeq     int64
@@ -50,7 +55,7 @@ type CopyStats struct {
 // Total is the number of rows copied, all tables together.
 func (st *CopyStats) Total() int64 {
 	return st.Parameters + st.Versions + st.Labels + st.Tags + st.Changes + st.Audit + st.Usage + st.Keys +
-		st.Leases + st.Rollouts + st.Schedules
+		st.Leases + st.Rollouts + st.Schedules + st.EventRules + st.EventDeliveries + st.EventAttempts
 }
 
 func (st *CopyStats) count(table string) *int64 {
@@ -75,6 +80,12 @@ func (st *CopyStats) count(table string) *int64 {
 		return &st.Rollouts
 	case "schedules":
 		return &st.Schedules
+	case "event_rules":
+		return &st.EventRules
+	case "event_deliveries":
+		return &st.EventDeliveries
+	case "event_attempts":
+		return &st.EventAttempts
 	default:
 		return &st.Changes
 	}
@@ -105,8 +116,8 @@ func intColumn(name string) copyColumn  { return copyColumn{name: name, integer:
 func nullTextColumn(name string) copyColumn { return copyColumn{name: name, nullable: true} }
 
 // copyTables returns the tables of the schema in an order that inserts a
-// parameter before the rows that reference it (the job tables, last,
-// reference nothing). It is a function, not a variable, so that there is
+// parameter before the rows that reference it (the job and event tables,
+// last, reference nothing). It is a function, not a variable, so that there is
 // no package-level state. Sums are of columns whose sum cannot overflow a
 // BIGINT: not of times in nanoseconds, such as leases.expires_at.
 func copyTables() []copyTable {
@@ -140,6 +151,19 @@ func copyTables() []copyTable {
 		{name: "schedules", keyCols: 1, sumCol: "seq",
 			columns: []copyColumn{intColumn("seq"), textColumn("id"), textColumn("name"), textColumn("state"), intColumn("at"),
 				intColumn("revision"), textColumn("body")}},
+		{name: "event_rules", keyCols: 1, sumCol: "revision",
+			columns: []copyColumn{textColumn("id"), textColumn("name"), textColumn("path"), textColumn("operations"),
+				textColumn("target"), textColumn("url"), textColumn("sealed_secret"), intColumn("include_values"),
+				intColumn("disabled"), intColumn("start_seq"), textColumn("created_by"), intColumn("created_at"),
+				intColumn("updated_at"), intColumn("revision")}},
+		{name: "event_deliveries", keyCols: 1, sumCol: "seq",
+			columns: []copyColumn{textColumn("id"), textColumn("rule_id"), intColumn("seq"), textColumn("name"),
+				textColumn("operation"), textColumn("body"), textColumn("state"), intColumn("attempts"),
+				intColumn("next_attempt_at"), intColumn("last_status"), textColumn("last_error"), intColumn("created_at"),
+				intColumn("delivered_at")}},
+		{name: "event_attempts", keyCols: 2, sumCol: "n",
+			columns: []copyColumn{textColumn("delivery_id"), intColumn("n"), intColumn("at"), intColumn("status"),
+				intColumn("latency_ns"), textColumn("error")}},
 	}
 }
 
@@ -294,14 +318,15 @@ func (s *tableSum) add(rows [][]any) {
 }
 
 // Copy copies every row of src's parameters, versions, labels, tags,
-// changes, audit history, flag usage, access keys, job leases, rollouts and
-// scheduled changes to dst, keeping version numbers, times, principals,
-// labels, tags, change-log sequence numbers and the jobs' cursors, and
-// reports progress (rows committed to
-// dst, rows to copy) after each batch when progress is not nil.
+// changes, audit history, flag usage, access keys, job leases, rollouts,
+// scheduled changes, event rules, event deliveries and their attempts to
+// dst, keeping version numbers, times, principals, labels, tags,
+// change-log sequence numbers and the jobs' cursors, and reports progress
+// (rows committed to dst, rows to copy) after each batch when progress is
+// not nil.
 //
-// dst must hold no parameter, change, job lease, rollout or scheduled
-// change, and nothing else may write to
+// dst must hold no parameter, change, job lease, rollout, scheduled
+// change, event rule or event delivery, and nothing else may write to
 // it until Copy returns. src is read in one read transaction, so the copy
 // is a consistent snapshot even if src is written meanwhile; dst is written
 // in transactions of about a thousand rows, so a copy that fails part-way
@@ -355,25 +380,26 @@ func Copy(ctx context.Context, dst, src *Store, progress func(done, total int64)
 	return stats, nil
 }
 
-// checkEmpty fails unless dst holds no parameter, change, lease, rollout
-// or scheduled change: any of them would make the copy fail part-way on a
-// taken key, or mix with what is copied. (A server started on dst, even
-// with no parameter, takes its jobs' leases.)
+// checkEmpty fails unless dst holds no parameter, change, lease, rollout,
+// scheduled change, event rule or event delivery: any of them would make
+// the copy fail part-way on a taken key, or mix with what is copied. (A
+// server started on dst, even with no parameter, takes its jobs' leases.)
 func checkEmpty(ctx context.Context, dst *Store) error {
 	tx, err := dst.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: copy: destination: %w", err)
 	}
 	defer tx.Rollback()
-	var params, changes, leases, rollouts, schedules int64
+	var params, changes, leases, rollouts, schedules, rules, deliveries int64
 	if err := tx.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM parameters), (SELECT COUNT(*) FROM changes),
-		(SELECT COUNT(*) FROM leases), (SELECT COUNT(*) FROM rollouts), (SELECT COUNT(*) FROM schedules)`).
-		Scan(&params, &changes, &leases, &rollouts, &schedules); err != nil {
+		(SELECT COUNT(*) FROM leases), (SELECT COUNT(*) FROM rollouts), (SELECT COUNT(*) FROM schedules),
+		(SELECT COUNT(*) FROM event_rules), (SELECT COUNT(*) FROM event_deliveries)`).
+		Scan(&params, &changes, &leases, &rollouts, &schedules, &rules, &deliveries); err != nil {
 		return fmt.Errorf("sqlstore: copy: destination: %w", tx.s.translate(err))
 	}
-	if params > 0 || changes > 0 || leases > 0 || rollouts > 0 || schedules > 0 {
-		return fmt.Errorf("sqlstore: copy: the destination is not empty (%d parameters, %d changes, %d job leases, %d rollouts, %d scheduled changes): copy only into a new database",
-			params, changes, leases, rollouts, schedules)
+	if params > 0 || changes > 0 || leases > 0 || rollouts > 0 || schedules > 0 || rules > 0 || deliveries > 0 {
+		return fmt.Errorf("sqlstore: copy: the destination is not empty (%d parameters, %d changes, %d job leases, %d rollouts, %d scheduled changes, %d event rules, %d event deliveries): copy only into a new database",
+			params, changes, leases, rollouts, schedules, rules, deliveries)
 	}
 	return nil
 }

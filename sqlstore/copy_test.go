@@ -114,6 +114,123 @@ func fillJobs(t *testing.T, s storetest.JobStore) {
 	must(s.CreateSchedule(ctx, storetest.NewSchedule("sc-2", "/app/features/y", jobsAt)))
 }
 
+// fillEvents writes two event rules: ev-1, a webhook with every field
+// set, with a delivery delivered at its second attempt, dv-1, and a dead
+// one, dv-2; and ev-2, a disabled log rule with no operations, with a
+// pending delivery, dv-3, that was never tried.
+func fillEvents(t *testing.T, s vane.EventStore) {
+	t.Helper()
+	ctx := t.Context()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateEventRule(ctx, storetest.NewEventRule("ev-1", "deploys")))
+	must(s.CreateEventRule(ctx, &vane.EventRule{ID: "ev-2", Name: "log", Path: "/app/", Target: vane.TargetLog,
+		Disabled: true, StartSeq: 3, CreatedBy: "alice", Created: jobsAt, Updated: jobsAt}))
+	dv1, dv2 := storetest.NewEventDelivery("dv-1", "ev-1", 4), storetest.NewEventDelivery("dv-2", "ev-1", 5)
+	must(s.EnqueueEvents(ctx, []*vane.EventDelivery{dv1, dv2, storetest.NewEventDelivery("dv-3", "ev-2", 4)}))
+	attempt := func(d *vane.EventDelivery, state vane.EventState, status int, errText string) {
+		t.Helper()
+		d.Attempts++
+		at := d.Created.Add(time.Duration(d.Attempts)*time.Second + 7)
+		d.State, d.LastStatus, d.LastError, d.NextAttempt = state, status, errText, at.Add(time.Minute)
+		if state == vane.EventDelivered {
+			d.Delivered, d.NextAttempt = at, time.Time{}
+		}
+		must(s.RecordAttempt(ctx, d, &vane.EventAttempt{DeliveryID: d.ID, N: d.Attempts, Time: at, Status: status,
+			Latency: 1500*time.Millisecond + 3, Error: errText}))
+	}
+	attempt(dv1, vane.EventPending, 503, "HTTP 503")
+	attempt(dv1, vane.EventDelivered, 200, "")
+	attempt(dv2, vane.EventDead, 0, "dial tcp: connection refused")
+}
+
+// assertSameEvents fails unless the event rules of want and got read
+// alike, with every delivery of each, newest first, and their attempts.
+func assertSameEvents(t *testing.T, want, got vane.EventStore) {
+	t.Helper()
+	ctx := t.Context()
+	wr, err := want.EventRules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr, err := got.EventRules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, "EventRules", gr, wr)
+	all := func(s vane.EventStore, rule string) []*vane.EventDelivery {
+		var out []*vane.EventDelivery
+		q := &vane.EventDeliveryQuery{RuleID: rule, Limit: vane.MaxPageSize}
+		for {
+			page, err := s.EventDeliveries(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, page.Deliveries...)
+			if page.NextToken == "" {
+				return out
+			}
+			q.NextToken = page.NextToken
+		}
+	}
+	for _, r := range wr {
+		wd := all(want, r.ID)
+		assertEqual(t, "EventDeliveries "+r.ID, all(got, r.ID), wd)
+		for _, d := range wd {
+			wa, err := want.EventAttempts(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ga, err := got.EventAttempts(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertEqual(t, "EventAttempts "+d.ID, ga, wa)
+		}
+	}
+}
+
+// assertEventsGoOn fails unless dst, holding a copy of fillEvents' events,
+// goes on with them: ev-2's pending delivery is still pending and
+// enqueuing it again leaves it as it is, its name is still taken, and an
+// attempt after a redelivery of dv-2 is listed after the copied ones.
+func assertEventsGoOn(t *testing.T, dst vane.EventStore) {
+	t.Helper()
+	ctx := t.Context()
+	if err := dst.CreateEventRule(ctx, storetest.NewEventRule("ev-3", "deploys")); vane.ErrorCode(err) != vane.ECONFLICT {
+		t.Errorf("a second rule named deploys: %v; want conflict", err)
+	}
+	if err := dst.EnqueueEvents(ctx, []*vane.EventDelivery{storetest.NewEventDelivery("dv-3", "ev-2", 99)}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := dst.PendingEvents(ctx, "ev-2", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0].ID != "dv-3" || pending[0].Seq != 4 {
+		t.Errorf("ev-2 pending = %+v, want dv-3 of seq 4 only", pending)
+	}
+	d, err := dst.RedeliverEvent(ctx, "dv-2", jobsAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Attempts, d.State, d.Delivered = 1, vane.EventDelivered, jobsAt.Add(time.Second)
+	if err := dst.RecordAttempt(ctx, d, &vane.EventAttempt{DeliveryID: d.ID, N: 1, Time: jobsAt.Add(time.Second), Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	as, err := dst.EventAttempts(ctx, "dv-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 2 || as[0].Status != 0 || as[1].Status != 200 {
+		t.Errorf("dv-2's attempts after a redelivery: %+v; want the copied one, then the 200", as)
+	}
+}
+
 // allRollouts reads every rollout of s, newest first.
 func allRollouts(t *testing.T, s storetest.JobStore, active bool) []*vane.Rollout {
 	t.Helper()
@@ -302,7 +419,8 @@ func dump(v any) string {
 		return b.String()
 	case *vane.Parameter:
 		return fmt.Sprintf("%+v", *v)
-	case []*vane.Rollout, *vane.Rollout, []*vane.Schedule, *vane.Schedule:
+	case []*vane.Rollout, *vane.Rollout, []*vane.Schedule, *vane.Schedule,
+		[]*vane.EventRule, []*vane.EventDelivery, []*vane.EventAttempt:
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
@@ -314,6 +432,7 @@ func TestCopy(t *testing.T) {
 		src, dst := MustOpen(t), MustOpen(t)
 		fill(t, src)
 		fillJobs(t, src)
+		fillEvents(t, src)
 
 		var calls int
 		var lastDone, lastTotal int64
@@ -329,9 +448,11 @@ func TestCopy(t *testing.T) {
 		}
 		// 6 parameters with 1+i%4 versions, 3 more, one deleted and one
 		// deleted and recreated.
-		// fillJobs: 2 leases, 3 rollouts, 2 scheduled changes.
+		// fillJobs: 2 leases, 3 rollouts, 2 scheduled changes. fillEvents:
+		// 2 rules, 3 deliveries, 3 attempts.
 		want := sqlstore.CopyStats{Parameters: 8, Versions: 14, Labels: 4, Tags: 8, Changes: 25, Audit: 25,
-			Leases: 2, Rollouts: 3, Schedules: 2, MaxSeq: 25, MaxAuditID: 25, MaxRolloutSeq: 3, MaxScheduleSeq: 2}
+			Leases: 2, Rollouts: 3, Schedules: 2, EventRules: 2, EventDeliveries: 3, EventAttempts: 3,
+			MaxSeq: 25, MaxAuditID: 25, MaxRolloutSeq: 3, MaxScheduleSeq: 2}
 		if *stats != want {
 			t.Errorf("stats = %+v, want %+v", *stats, want)
 		}
@@ -340,6 +461,7 @@ func TestCopy(t *testing.T) {
 		}
 		assertSameStore(t, src, dst, 1)
 		assertSameJobs(t, src, dst, "rollouts", "schedules")
+		assertSameEvents(t, src, dst)
 	})
 
 	t.Run("JobsGoOn", func(t *testing.T) {
@@ -349,6 +471,15 @@ func TestCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertJobsGoOn(t, dst)
+	})
+
+	t.Run("EventsGoOn", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fillEvents(t, src)
+		if _, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil); err != nil {
+			t.Fatal(err)
+		}
+		assertEventsGoOn(t, dst)
 	})
 
 	t.Run("NewChangesContinueTheSequence", func(t *testing.T) {
@@ -412,6 +543,18 @@ func TestCopy(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrDestinationHasEventRule", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fillEvents(t, src)
+		if err := dst.CreateEventRule(t.Context(), storetest.NewEventRule("ev-9", "other")); err != nil {
+			t.Fatal(err)
+		}
+		_, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil)
+		if err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "1 event rules") {
+			t.Fatalf("Copy into a store with an event rule: err = %v, want one saying it is not empty", err)
+		}
+	})
+
 	t.Run("ErrDestinationHasChanges", func(t *testing.T) {
 		src, dst := MustOpen(t), MustOpen(t)
 		fill(t, src)
@@ -447,11 +590,20 @@ func TestCopy(t *testing.T) {
 			BEGIN UPDATE rollouts SET active_name = '' WHERE seq = NEW.seq; END`, "rollouts: the rows differ"},
 		{"ErrVerifyLostSchedule", `CREATE TRIGGER tamper AFTER INSERT ON schedules WHEN NEW.id = 'sc-2'
 			BEGIN DELETE FROM schedules WHERE seq = NEW.seq; END`, "schedules: 2 rows in the source, 1 in the destination"},
+		{"ErrVerifyChangedRuleSecret", `CREATE TRIGGER tamper AFTER INSERT ON event_rules WHEN NEW.id = 'ev-1'
+			BEGIN UPDATE event_rules SET sealed_secret = '' WHERE id = NEW.id; END`, "event_rules: the rows differ"},
+		{"ErrVerifyChangedDeliveryState", `CREATE TRIGGER tamper AFTER INSERT ON event_deliveries WHEN NEW.id = 'dv-2'
+			BEGIN UPDATE event_deliveries SET state = 'pending' WHERE id = NEW.id; END`, "event_deliveries: the rows differ"},
+		{"ErrVerifyChangedAttemptLatency", `CREATE TRIGGER tamper AFTER INSERT ON event_attempts WHEN NEW.n = 2
+			BEGIN UPDATE event_attempts SET latency_ns = 0 WHERE delivery_id = NEW.delivery_id AND n = 2; END`, "event_attempts: the rows differ"},
+		{"ErrVerifyLostAttempt", `CREATE TRIGGER tamper AFTER INSERT ON event_attempts WHEN NEW.delivery_id = 'dv-2'
+			BEGIN DELETE FROM event_attempts WHERE delivery_id = NEW.delivery_id; END`, "event_attempts: 3 rows in the source, 2 in the destination"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src, dst := MustOpen(t), MustOpen(t)
 			fill(t, src)
 			fillJobs(t, src)
+			fillEvents(t, src)
 			if _, err := dst.Store.DB.ExecContext(t.Context(), tt.trigger); err != nil {
 				t.Fatal(err)
 			}
@@ -510,15 +662,42 @@ func TestCopyManyBatches(t *testing.T) {
 			}
 		}
 	}
+	// Event deliveries and attempts across batches: 1100 deliveries of one
+	// rule, each tried once and every tenth twice (1210 attempts, keyed by
+	// delivery and number).
+	if err := src.CreateEventRule(ctx, storetest.NewEventRule("ev-1", "many")); err != nil {
+		t.Fatal(err)
+	}
+	var ds []*vane.EventDelivery
+	for i := range 1100 {
+		ds = append(ds, storetest.NewEventDelivery(fmt.Sprintf("dv-%04d", i), "ev-1", int64(i+1)))
+	}
+	if err := src.EnqueueEvents(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range ds {
+		tries := 1
+		if i%10 == 0 {
+			tries = 2
+		}
+		for n := range tries {
+			d.Attempts, d.LastStatus = n+1, 500+n
+			if err := src.RecordAttempt(ctx, d, &vane.EventAttempt{Time: d.Created, Status: d.LastStatus, Latency: time.Duration(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	stats, err := sqlstore.Copy(ctx, dst.Store, src.Store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := sqlstore.CopyStats{Parameters: 1200, Versions: 1600, Changes: 1600, Audit: 1600, Rollouts: 1100, Schedules: 1100,
+		EventRules: 1, EventDeliveries: 1100, EventAttempts: 1210,
 		MaxSeq: 1600, MaxAuditID: 1600, MaxRolloutSeq: 1100, MaxScheduleSeq: 1100}
 	if *stats != want {
 		t.Errorf("stats = %+v, want %+v", *stats, want)
 	}
 	assertSameStore(t, src, dst, 50)
 	assertSameJobs(t, src, dst)
+	assertSameEvents(t, src, dst)
 }

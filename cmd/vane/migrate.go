@@ -104,6 +104,9 @@ vane migrate --from ./vane-data/vane.db --to sqlite:///backup/vane.db`)
 		{"rollouts", stats.Rollouts},
 		{"schedules", stats.Schedules},
 		{"job leases", stats.Leases},
+		{"event rules", stats.EventRules},
+		{"deliveries", stats.EventDeliveries},
+		{"attempts", stats.EventAttempts},
 	}
 	width := len(fmt.Sprint(stats.Total()))
 	for _, r := range rows {

@@ -156,6 +156,79 @@ func fillMigrationJobs(t *testing.T, s storetest.JobStore) {
 	must(s.CreateSchedule(ctx, storetest.NewSchedule("sc-1", "/svc01/features/y", migrationJobsAt)))
 }
 
+// fillMigrationEvents writes an event rule with a delivery tried twice,
+// dead after the second attempt.
+func fillMigrationEvents(t *testing.T, s vane.EventStore) {
+	t.Helper()
+	ctx := t.Context()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateEventRule(ctx, storetest.NewEventRule("ev-1", "deploys")))
+	d := storetest.NewEventDelivery("dv-1", "ev-1", 7)
+	must(s.EnqueueEvents(ctx, []*vane.EventDelivery{d}))
+	for _, state := range []vane.EventState{vane.EventPending, vane.EventDead} {
+		d.Attempts++
+		at := d.Created.Add(time.Duration(d.Attempts)*time.Second + 1)
+		d.State, d.LastStatus, d.LastError, d.NextAttempt = state, 502, "HTTP 502", at.Add(time.Minute)
+		must(s.RecordAttempt(ctx, d, &vane.EventAttempt{DeliveryID: d.ID, N: d.Attempts, Time: at, Status: 502,
+			Latency: 300*time.Millisecond + 1, Error: d.LastError}))
+	}
+}
+
+// assertMigratedEvents fails unless the event rules of want and got read
+// alike, with their deliveries and the deliveries' attempts.
+func assertMigratedEvents(t *testing.T, want, got vane.EventStore) {
+	t.Helper()
+	ctx := t.Context()
+	same := func(what string, g, w any) {
+		t.Helper()
+		if !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			t.Errorf("%s differs:\n got %s\nwant %s", what, gj, wj)
+		}
+	}
+	wr, err := want.EventRules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr, err := got.EventRules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("EventRules", gr, wr)
+	if len(wr) == 0 {
+		t.Fatal("the source has no event rule")
+	}
+	for _, r := range wr {
+		q := &vane.EventDeliveryQuery{RuleID: r.ID, Limit: vane.MaxPageSize}
+		wp, err := want.EventDeliveries(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gp, err := got.EventDeliveries(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same("EventDeliveries "+r.ID, gp, wp)
+		for _, d := range wp.Deliveries {
+			wa, err := want.EventAttempts(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ga, err := got.EventAttempts(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same("EventAttempts "+d.ID, ga, wa)
+		}
+	}
+}
+
 // assertMigratedJobs fails unless the jobs of want and got read alike:
 // the rollouts, all and active, the scheduled changes, each by ID too, and
 // the leases as a node that does not hold them sees them.
@@ -273,8 +346,8 @@ func mustOpenMigrationSQLite(tb testing.TB, path string) *sqlite.Store {
 }
 
 // buildMigrationSource writes a store of n parameters (see
-// fillMigrationSource) and jobs (see fillMigrationJobs) to a new SQLite
-// file and returns its path.
+// fillMigrationSource), jobs (see fillMigrationJobs) and events (see
+// fillMigrationEvents) to a new SQLite file and returns its path.
 func buildMigrationSource(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "src.db")
@@ -288,6 +361,7 @@ func buildMigrationSource(t *testing.T, n int) string {
 	}
 	fillMigrationSource(t, s, n)
 	fillMigrationJobs(t, s)
+	fillMigrationEvents(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +454,9 @@ func assertMigrateOutput(t *testing.T, stdout, stderr string, params, changes in
 		`(?m)^\s*rollouts\s+2\s*$`,
 		`(?m)^\s*schedules\s+1\s*$`,
 		`(?m)^\s*job leases\s+2\s*$`,
+		`(?m)^\s*event rules\s+1\s*$`,
+		`(?m)^\s*deliveries\s+1\s*$`,
+		`(?m)^\s*attempts\s+2\s*$`,
 		fmt.Sprintf(`(?m)^Last change sequence: %d$`, changes),
 		`(?m)^verified`,
 	} {
@@ -405,6 +482,7 @@ func TestMigrate(t *testing.T) {
 		assertMigrateOutput(t, stdout, stderr, 200, int(seq))
 		assertMigratedStore(t, src, dst, 1)
 		assertMigratedJobs(t, src, dst)
+		assertMigratedEvents(t, src, dst)
 		assertMigratedJobsGoOn(t, dst)
 	})
 
@@ -536,6 +614,7 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	start = time.Now()
 	assertMigratedStore(t, src, dst, 37)
 	assertMigratedJobs(t, src, dst)
+	assertMigratedEvents(t, src, dst)
 	t.Logf("compared in %s", time.Since(start).Round(time.Millisecond))
 
 	t.Run("ErrDestinationNotEmpty", func(t *testing.T) {
@@ -552,6 +631,7 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 		back := mustOpenMigrationSQLite(t, to)
 		assertMigratedStore(t, src, back, 101)
 		assertMigratedJobs(t, src, back)
+		assertMigratedEvents(t, src, back)
 		assertMigratedJobsGoOn(t, back)
 	})
 

@@ -105,6 +105,9 @@ type Server struct {
 	// (ending in "/"); "" means "/", where a key is a whole name without
 	// its leading slash.
 	OFREPBase string
+	// Events, if set, serves event rules and their deliveries under
+	// /v1/event-rules; nil answers those routes 503.
+	Events Events
 	// UI, if set, is the dashboard (package web), served under /ui/ with
 	// GET / redirecting there. Its files are served without a
 	// credential; the pages call the /v1 API, with a session.
@@ -275,6 +278,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerRolloutRoutes(mux)
 		s.registerSessionRoutes(mux)
 		s.registerFlagRoutes(mux)
+		s.registerEventRoutes(mux)
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)

@@ -97,6 +97,7 @@ func commands() []command {
 		{"flags", "list feature flags with their usage, or evaluate one", (*cli).flags},
 		{"rollout", "start, watch and control staged rollouts", (*cli).rollout},
 		{"schedule", "schedule a put, a label move or a rollout for a later time", (*cli).schedule},
+		{"events", "send changes to webhooks, Slack or the log: rules, deliveries, dead letters", (*cli).events},
 		{"audit", "print the audit history: who changed what, when, from where", (*cli).audit},
 		{"keys", "list, create, disable and delete access keys (credentials)", (*cli).accessKeys},
 		{"policy", "explain whether an access key may perform an action on a name", (*cli).policy},

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/auth"
+	"github.com/vanehq/vane/event"
 	"github.com/vanehq/vane/guard"
 	"github.com/vanehq/vane/http"
 	"github.com/vanehq/vane/index"
@@ -109,6 +110,13 @@ type Config struct {
 	// FlagUsage turns flag usage tracking on ("true", the default) or
 	// off ("false"): evaluation counts by flag, variant and day.
 	FlagUsage string `json:"flag_usage"`
+	// EventDeny lists the addresses and prefixes event targets may not be
+	// at, comma-separated (default: link-local, where cloud metadata
+	// services answer).
+	EventDeny string `json:"event_deny"`
+	// PublicURL is the server's URL as people reach it, for links in
+	// event messages; default the listening URL.
+	PublicURL string `json:"public_url"`
 	// SessionTTL is how long a dashboard sign-in lasts, a Go duration
 	// (default 12h); a session also ends with its key.
 	SessionTTL string `json:"session_ttl"`
@@ -121,7 +129,7 @@ func DefaultConfig() Config {
 	return Config{Addr: DefaultAddr, DataDir: DefaultDataDir, Region: vane.DefaultRegion, Account: vane.DefaultAccount, LogFormat: "text", LogLevel: "info",
 		ChangeRetention: DefaultChangeRetention, OFREPBase: "/", FlagUsage: "true",
 		AuditRetention: DefaultAuditRetention, RateLimit: "0", RateBurst: "0", JobLease: job.DefaultLeaseTTL.String(),
-		SessionTTL: auth.DefaultSessionTTL.String(), UI: "true"}
+		SessionTTL: auth.DefaultSessionTTL.String(), UI: "true", EventDeny: defaultEventDeny}
 }
 
 // Main is a running Vane server: the store, its in-memory index and the
@@ -140,6 +148,8 @@ type Main struct {
 	// parameters over time; each runs on the node holding its lease.
 	Rollouts  *rollout.Engine
 	Scheduler *rollout.Scheduler
+	// Events runs the event rules' deliveries, one job per rule.
+	Events *event.Service
 	// NodeID names this node in the jobs' leases.
 	NodeID string
 	// LeaseTTL is how long this node's hold on a background job lasts
@@ -241,7 +251,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP = http.NewServer()
 	m.HTTP.Addr = m.Config.Addr
 	m.HTTP.Store = m.Guard
-	m.HTTP.Rollouts, m.HTTP.Schedules = m.Rollouts, m.Scheduler
+	m.HTTP.Rollouts, m.HTTP.Schedules, m.HTTP.Events = m.Rollouts, m.Scheduler, m.Events
 	m.HTTP.Logger = m.Logger
 	m.HTTP.Metrics = mt
 	m.HTTP.Gatherer = reg
@@ -298,6 +308,20 @@ func (m *Main) openJobs(reg *prometheus.Registry) {
 		Monitors: &monitor.Checker{Usage: st}, Wake: func() { m.wakeJob(jobRollouts) }}
 	m.Scheduler = &rollout.Scheduler{Store: m.Guard, Schedules: st, Rollouts: m.Rollouts, Audit: st, Metrics: mt, Logger: m.Logger,
 		Wake: func() { m.wakeJob(jobSchedules) }}
+	deny, _ := event.ParseDeny(m.Config.EventDeny) // checked by the config
+	client := event.NewClient(deny)
+	em := metrics.NewEvents(reg)
+	deliverer := func(ruleID string) *event.Deliverer {
+		link := m.Config.PublicURL
+		if link == "" && m.HTTP != nil {
+			link = m.HTTP.URL()
+		}
+		return &event.Deliverer{RuleID: ruleID, Events: st, Store: m.Index, Rollouts: st, Cipher: m.Keyring, Client: client,
+			Retry: event.DefaultRetryPolicy, Region: m.Config.Region, Account: m.Config.Account, LinkBase: link,
+			Logger: m.Logger, Metrics: em, Seq: m.Index.Seq}
+	}
+	m.Events = &event.Service{EventStore: st, Deliverer: deliverer, Manager: &event.Manager{Events: st, Leases: st, Log: m.Index,
+		Holder: m.NodeID, LeaseTTL: m.LeaseTTL, Logger: m.Logger, New: func(id string) job.Job { return deliverer(id) }}}
 }
 
 // NodeIDFile is the file in the data directory that names this node in
@@ -350,12 +374,14 @@ func (m *Main) runJobs(ctx context.Context) {
 		}
 		wg.Go(func() { r.Run(ctx, m.jobWake[name]) })
 	}
+	wg.Go(func() { m.Events.Manager.Run(ctx) })
 	wg.Go(func() {
 		for ctx.Err() == nil {
 			ch, _, cancel := m.Index.Subscribe(index.DefaultSubscribeBuffer)
 			stop := context.AfterFunc(ctx, cancel)
 			for range ch {
 				m.wakeJob(jobRollouts)
+				m.Events.Manager.Wake()
 			}
 			stop()
 			cancel()
@@ -395,6 +421,13 @@ func (m *Main) compactLoop(ctx context.Context, retention, auditRetention time.D
 				m.Logger.Warn("cannot prune the audit history; retrying at the next interval", "retention", m.Config.AuditRetention, "err", err)
 			case err == nil && n > 0:
 				m.Logger.Info("audit history pruned", "removed", n, "retention", m.Config.AuditRetention)
+			}
+		}
+		if auditRetention > 0 {
+			if n, err := sqlStore(m.Store).PruneEventDeliveries(ctx, time.Now().Add(-auditRetention)); err != nil && ctx.Err() == nil {
+				m.Logger.Warn("cannot prune event deliveries; retrying at the next interval", "err", err)
+			} else if n > 0 {
+				m.Logger.Info("event deliveries pruned", "removed", n, "retention", m.Config.AuditRetention)
 			}
 		}
 		if n, err := sqlStore(m.Store).DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
@@ -549,6 +582,12 @@ at a time, the one holding its lease in the store; when that node dies,
 another takes the job over within --job-lease (default 10s). A node keeps
 its name in node-id in the data directory, so a restarted node takes its
 jobs back at once.
+
+Event rules (/v1/event-rules, vane events) send changes to webhooks,
+Slack or the log; each rule is a background job under its own lease. The
+server refuses to connect event targets at the addresses of --event-deny
+(default: link-local, where cloud metadata services answer). See
+doc/events.md.
 
 Several nodes share one PostgreSQL database with --store postgres://...;
 each keeps its own in-memory index and follows the others' writes. They
@@ -705,6 +744,8 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	ofrepBase := fs.String("ofrep-base", cfg.OFREPBase, "the `path` OFREP flag keys are relative to, such as /myapp/prod/features/")
 	auditRetention := fs.String("audit-retention", cfg.AuditRetention, "how long the audit history keeps entries, a `duration` such as 8760h; 0 keeps them all")
 	jobLease := fs.String("job-lease", cfg.JobLease, "how long a node's hold on a background job (rollouts, schedules) lasts unless renewed, a `duration`; another node takes over within it when the node dies")
+	eventDeny := fs.String("event-deny", cfg.EventDeny, "addresses and prefixes event targets may not be at, comma-separated (\"\" allows all)")
+	publicURL := fs.String("public-url", cfg.PublicURL, "the server's `URL` as people reach it, for links in event messages (default: the listening URL)")
 	sessionTTL := fs.String("session-ttl", cfg.SessionTTL, "how long a dashboard sign-in lasts, a `duration`")
 	ui := fs.String("ui", cfg.UI, "serve the dashboard under /ui/: `true` or false")
 	changeRetention := fs.String("change-retention", cfg.ChangeRetention, "how long the change log keeps changes, a `duration` such as 168h or 30m; 0 keeps them all")
@@ -730,7 +771,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		"VANE_MASTER_KEY_FILE": &cfg.MasterKeyFile, "VANE_MASTER_KEY": &cfg.MasterKey, "VANE_CHANGE_RETENTION": &cfg.ChangeRetention, "VANE_OFREP_BASE": &cfg.OFREPBase, "VANE_FLAG_USAGE": &cfg.FlagUsage, "VANE_AUDIT_RETENTION": &cfg.AuditRetention,
 		"VANE_RATE_LIMIT": &cfg.RateLimit, "VANE_RATE_BURST": &cfg.RateBurst,
 		"VANE_TLS_CERT": &cfg.TLSCert, "VANE_TLS_KEY": &cfg.TLSKey, "VANE_JOB_LEASE": &cfg.JobLease,
-		"VANE_SESSION_TTL": &cfg.SessionTTL, "VANE_UI": &cfg.UI,
+		"VANE_SESSION_TTL": &cfg.SessionTTL, "VANE_UI": &cfg.UI, "VANE_EVENT_DENY": &cfg.EventDeny, "VANE_PUBLIC_URL": &cfg.PublicURL,
 	} {
 		if v, ok := lookupEnv(env); ok && v != "" {
 			*dst = v
@@ -742,7 +783,7 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		"master-key-file": {masterKeyFile, &cfg.MasterKeyFile}, "change-retention": {changeRetention, &cfg.ChangeRetention}, "ofrep-base": {ofrepBase, &cfg.OFREPBase}, "flag-usage": {flagUsage, &cfg.FlagUsage}, "audit-retention": {auditRetention, &cfg.AuditRetention},
 		"rate-limit": {rateLimit, &cfg.RateLimit}, "rate-burst": {rateBurst, &cfg.RateBurst},
 		"tls-cert": {tlsCert, &cfg.TLSCert}, "tls-key": {tlsKey, &cfg.TLSKey}, "job-lease": {jobLease, &cfg.JobLease},
-		"session-ttl": {sessionTTL, &cfg.SessionTTL}, "ui": {ui, &cfg.UI},
+		"session-ttl": {sessionTTL, &cfg.SessionTTL}, "ui": {ui, &cfg.UI}, "event-deny": {eventDeny, &cfg.EventDeny}, "public-url": {publicURL, &cfg.PublicURL},
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagged[f.Name]; ok {
@@ -783,6 +824,9 @@ func serveConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	if d, err := time.ParseDuration(cfg.SessionTTL); err != nil || d < time.Minute {
 		return cfg, usageError{fmt.Errorf("session ttl %q: use a duration of a minute or more, such as 12h", cfg.SessionTTL)}
+	}
+	if _, err := event.ParseDeny(cfg.EventDeny); err != nil {
+		return cfg, usageError{fmt.Errorf("event deny list: %v", err)}
 	}
 	if _, err := strconv.ParseBool(cfg.UI); err != nil {
 		return cfg, usageError{fmt.Errorf("ui %q: use true or false", cfg.UI)}
@@ -840,6 +884,10 @@ func parseRateLimit(cfg Config) (http.RateLimit, error) {
 	}
 	return rl, nil
 }
+
+// defaultEventDeny is the default of --event-deny: link-local addresses,
+// where cloud metadata services answer with the server's credentials.
+const defaultEventDeny = "169.254.0.0/16,fe80::/10,fd00:ec2::254/128"
 
 // AdminKeyFile is the file in the data directory that holds the admin
 // access key created on first start, as a bearer token; the CLI reads it.

@@ -17,11 +17,19 @@ const (
 	EventTag         = "Tag"                     // tags added or removed
 	EventRolloutStep = "RolloutStep"             // a put written by a rollout's step
 	EventRollback    = "Rollback"                // a put written by a rollout rolling back
+	// Notices: not changes, but a flag's state seen by the lifecycle
+	// scan. A rule sends them only when it names them.
+	EventFlagExpired = "FlagExpired" // a flag is past its document's expires
+	EventFlagUnused  = "FlagUnused"  // a flag has not been evaluated for the rule's UnusedDays
 )
+
+// DefaultUnusedDays is an EventRule's UnusedDays when it gives none.
+const DefaultUnusedDays = 30
 
 // EventOperations are the operations a rule may select, in the order the
 // documentation lists them.
-var EventOperations = []string{EventCreate, EventUpdate, EventDelete, EventLabel, EventUnlabel, EventTag, EventRolloutStep, EventRollback}
+var EventOperations = []string{EventCreate, EventUpdate, EventDelete, EventLabel, EventUnlabel, EventTag, EventRolloutStep, EventRollback,
+	EventFlagExpired, EventFlagUnused}
 
 // Event rule targets.
 const (
@@ -40,7 +48,9 @@ type EventRule struct {
 	// or a glob where "*" matches within one segment and "**" across
 	// segments ("/myapp/*/features/*").
 	Path string
-	// Operations selects operations (EventCreate ...); empty selects all.
+	// Operations selects operations (EventCreate ...); empty selects every
+	// change, and notices (EventFlagExpired, EventFlagUnused) only when
+	// named.
 	Operations []string
 	Target     string // TargetWebhook, TargetSlack or TargetLog
 	URL        string // webhook and slack targets
@@ -51,11 +61,14 @@ type EventRule struct {
 	// put events; SecureString values are never sent.
 	IncludeValues bool
 	Disabled      bool
-	StartSeq      int64
-	CreatedBy     string
-	Created       time.Time
-	Updated       time.Time
-	Revision      int64
+	// UnusedDays is how long a flag goes without evaluations before a
+	// FlagUnused notice (0: DefaultUnusedDays).
+	UnusedDays int
+	StartSeq   int64
+	CreatedBy  string
+	Created    time.Time
+	Updated    time.Time
+	Revision   int64
 }
 
 // EventState is where a delivery stands.

@@ -154,7 +154,7 @@ func copyTables() []copyTable {
 		{name: "event_rules", keyCols: 1, sumCol: "revision",
 			columns: []copyColumn{textColumn("id"), textColumn("name"), textColumn("path"), textColumn("operations"),
 				textColumn("target"), textColumn("url"), textColumn("sealed_secret"), intColumn("include_values"),
-				intColumn("disabled"), intColumn("start_seq"), textColumn("created_by"), intColumn("created_at"),
+				intColumn("disabled"), intColumn("unused_days"), intColumn("start_seq"), textColumn("created_by"), intColumn("created_at"),
 				intColumn("updated_at"), intColumn("revision")}},
 		{name: "event_deliveries", keyCols: 1, sumCol: "seq",
 			columns: []copyColumn{textColumn("id"), textColumn("rule_id"), intColumn("seq"), textColumn("name"),

@@ -16,7 +16,7 @@ var _ vane.EventStore = (*Store)(nil)
 
 const (
 	eventRuleColumns = `id, name, path, operations, target, url, sealed_secret, include_values, disabled,
-		start_seq, created_by, created_at, updated_at, revision`
+		unused_days, start_seq, created_by, created_at, updated_at, revision`
 	eventDeliveryColumns = `id, rule_id, seq, name, operation, body, state, attempts, next_attempt_at,
 		last_status, last_error, created_at, delivered_at`
 )
@@ -50,7 +50,7 @@ func checkEventRule(r *vane.EventRule) error {
 // ruleArgs are the values of eventRuleColumns but id, in order.
 func ruleArgs(r *vane.EventRule) []any {
 	return []any{r.Name, r.Path, joinList(r.Operations), r.Target, r.URL, r.SealedSecret,
-		boolInt(r.IncludeValues), boolInt(r.Disabled), r.StartSeq, r.CreatedBy,
+		boolInt(r.IncludeValues), boolInt(r.Disabled), r.UnusedDays, r.StartSeq, r.CreatedBy,
 		keyNanos(r.Created), keyNanos(r.Updated), r.Revision}
 }
 
@@ -59,7 +59,7 @@ func scanEventRule(row interface{ Scan(...any) error }) (*vane.EventRule, error)
 	var ops string
 	var include, disabled, created, updated int64
 	if err := row.Scan(&r.ID, &r.Name, &r.Path, &ops, &r.Target, &r.URL, &r.SealedSecret, &include, &disabled,
-		&r.StartSeq, &r.CreatedBy, &created, &updated, &r.Revision); err != nil {
+		&r.UnusedDays, &r.StartSeq, &r.CreatedBy, &created, &updated, &r.Revision); err != nil {
 		return nil, err
 	}
 	r.Operations = splitList(ops)
@@ -115,7 +115,7 @@ func (s *Store) CreateEventRule(ctx context.Context, r *vane.EventRule) error {
 		return err
 	}
 	r.Revision = 1
-	if _, err := tx.exec(ctx, `INSERT INTO event_rules (`+eventRuleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.exec(ctx, `INSERT INTO event_rules (`+eventRuleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		append([]any{r.ID}, ruleArgs(r)...)...); err != nil {
 		r.Revision = 0
 		return err
@@ -195,7 +195,7 @@ func (s *Store) updateEventRule(ctx context.Context, r *vane.EventRule, old int6
 		return err
 	}
 	if _, err := tx.exec(ctx, `UPDATE event_rules SET name = ?, path = ?, operations = ?, target = ?, url = ?, sealed_secret = ?,
-		include_values = ?, disabled = ?, start_seq = ?, created_by = ?, created_at = ?, updated_at = ?, revision = ?
+		include_values = ?, disabled = ?, unused_days = ?, start_seq = ?, created_by = ?, created_at = ?, updated_at = ?, revision = ?
 		WHERE id = ?`, append(ruleArgs(r), r.ID)...); err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ var eventsAt = time.Date(2026, 12, 3, 10, 0, 0, 123456789, time.UTC)
 // NewEventRule returns a webhook rule with every field set, as the event
 // store tests and the copy tests store it.
 func NewEventRule(id, name string) *vane.EventRule {
-	return &vane.EventRule{ID: id, Name: name, Path: "/myapp/*/features/**",
+	return &vane.EventRule{ID: id, Name: name, Path: "/myapp/*/features/**", UnusedDays: 45,
 		Operations: []string{vane.EventCreate, vane.EventUpdate, vane.EventRollback},
 		Target:     vane.TargetWebhook, URL: "https://hooks.example.com/vane?team=core",
 		SealedSecret: "sealed:v1:c2VjcmV0", IncludeValues: true, Disabled: false, StartSeq: 42,

@@ -18,6 +18,7 @@ CREATE TABLE event_rules (
 	sealed_secret  TEXT    NOT NULL DEFAULT '',
 	include_values INTEGER NOT NULL DEFAULT 0 CHECK (include_values IN (0, 1)),
 	disabled       INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+	unused_days    INTEGER NOT NULL DEFAULT 0,
 	start_seq      BIGINT  NOT NULL,
 	created_by     TEXT    NOT NULL,
 	created_at     BIGINT  NOT NULL,

@@ -3,7 +3,8 @@
 -- rule selects becomes one delivery, kept with its attempts so that the
 -- rule's recent events and dead letters can be inspected and redelivered.
 -- operations is comma-separated ('' selects every operation);
--- include_values and disabled are 0 or 1. Times are Unix nanoseconds, 0
+-- include_values and disabled are 0 or 1; unused_days is the days
+-- without evaluations after which a FlagUnused notice goes (0: the default). Times are Unix nanoseconds, 0
 -- meaning the zero time (never). An attempt's n is its place among the
 -- delivery's attempts, 1 for the first, and keeps counting across
 -- redeliveries, which reset event_deliveries.attempts but keep the
@@ -18,6 +19,7 @@ CREATE TABLE event_rules (
 	sealed_secret  TEXT    NOT NULL DEFAULT '',
 	include_values INTEGER NOT NULL DEFAULT 0 CHECK (include_values IN (0, 1)),
 	disabled       INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+	unused_days    INTEGER NOT NULL DEFAULT 0,
 	start_seq      INTEGER NOT NULL,
 	created_by     TEXT    NOT NULL,
 	created_at     INTEGER NOT NULL,

@@ -70,8 +70,9 @@ type Deliverer struct {
 	Client          *http.Client
 	Retry           RetryPolicy
 	Region, Account string
-	// LinkBase is the server's URL for links in Slack messages ("": none).
-	LinkBase string
+	// LinkBase, if set, returns the server's URL for links in Slack
+	// messages ("": none).
+	LinkBase func() string
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Metrics  Metrics
@@ -288,7 +289,11 @@ func (d *Deliverer) send(ctx context.Context, r *vane.EventRule, ev *vane.EventD
 		if err := jsonUnmarshal(body, &e); err != nil {
 			return 0, err
 		}
-		body = marshal(slackMessage{Text: SlackText(&e, d.LinkBase)})
+		link := ""
+		if d.LinkBase != nil {
+			link = d.LinkBase()
+		}
+		body = marshal(slackMessage{Text: SlackText(&e, link)})
 	}
 	timeout := d.Retry.Timeout
 	if timeout <= 0 {

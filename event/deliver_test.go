@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -322,5 +323,106 @@ func TestOperationsSelected(t *testing.T) {
 	runOnce(t, run)
 	if got, _ := rc.got(); len(got) != 1 || got[0].Detail.Operation != vane.EventDelete {
 		t.Fatalf("delivered %+v; want the delete only", got)
+	}
+}
+
+// TestLifecycleNotices: the scan queues a notice for an expired flag and
+// for flags unused for the rule's days (evaluated long ago, or never and
+// unchanged since), once however often it runs; the rule's job delivers
+// them; a rule that does not name notices gets none.
+func TestLifecycleNotices(t *testing.T) {
+	f := newFixture(t)
+	rc := newReceiver(t, f.clock)
+	r := f.rule(t, vane.EventRule{Name: "lifecycle", Path: "/app/*/features/*", URL: rc.URL,
+		Operations: []string{vane.EventFlagExpired, vane.EventFlagUnused}, UnusedDays: 10})
+	all := f.rule(t, vane.EventRule{Name: "changes", Path: "/app/", URL: rc.URL})
+	f.put(t, "/app/prod/features/expired", `{"enabled": true, "expires": "2026-01-01T00:00:00Z"}`, vane.TypeString)
+	f.put(t, "/app/prod/features/busy", `{"enabled": true}`, vane.TypeString)
+	f.put(t, "/app/prod/features/quiet", `{"enabled": true}`, vane.TypeString)
+	f.put(t, "/app/prod/features/never", `{"enabled": true}`, vane.TypeString)
+	f.advance(11 * 24 * time.Hour)
+	now := f.clock()
+	if err := f.st.AddUsage(context.Background(), []vane.FlagUsage{
+		{Name: "/app/prod/features/expired", Day: now.UTC().Format(time.DateOnly), Variant: "on", Count: 1, Last: now.Add(-time.Hour)},
+		{Name: "/app/prod/features/busy", Day: now.UTC().Format(time.DateOnly), Variant: "on", Count: 9, Last: now.Add(-time.Hour)},
+		{Name: "/app/prod/features/quiet", Day: now.AddDate(0, 0, -20).UTC().Format(time.DateOnly), Variant: "on", Count: 2, Last: now.AddDate(0, 0, -20)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := &event.Notices{Events: f.st, Store: f.idx, Usage: f.st, Seq: f.idx.Seq, Region: "us-east-1", Account: "123456789012"}
+	for range 3 { // every scan finds the same notices: queued once
+		if _, err := n.Scan(context.Background(), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := f.st.EventDeliveries(context.Background(), &vane.EventDeliveryQuery{RuleID: r.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range page.Deliveries {
+		got = append(got, d.Operation+" "+d.Name)
+	}
+	slices.Sort(got)
+	want := []string{"FlagExpired /app/prod/features/expired", "FlagUnused /app/prod/features/never", "FlagUnused /app/prod/features/quiet"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("notices %v, want %v", got, want)
+	}
+	run := f.runner(r)
+	runOnce(t, run)
+	runOnce(t, run)
+	events, bad := rc.got()
+	if len(bad) > 0 || len(events) != 3 {
+		t.Fatalf("delivered %v (refused %v)", names(events), bad)
+	}
+	for _, e := range events {
+		switch e.Detail.Name {
+		case "/app/prod/features/expired":
+			if e.Detail.Expires != "2026-01-01T00:00:00Z" {
+				t.Errorf("the expiry notice: %+v", e.Detail)
+			}
+		case "/app/prod/features/quiet":
+			if e.Detail.LastEvaluated == "" {
+				t.Errorf("the unused notice says no last evaluation: %+v", e.Detail)
+			}
+		}
+	}
+	if page, _ := f.st.EventDeliveries(context.Background(), &vane.EventDeliveryQuery{RuleID: all.ID}); len(page.Deliveries) != 0 {
+		t.Errorf("a rule that does not name notices got %d", len(page.Deliveries))
+	}
+}
+
+// TestSlackAndLogTargets: a Slack-compatible target gets a one-line text
+// naming the change, who made it and a link; a log target writes a line.
+func TestSlackAndLogTargets(t *testing.T) {
+	f := newFixture(t)
+	var mu sync.Mutex
+	var texts []string
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct{ Text string }
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		texts = append(texts, m.Text)
+		mu.Unlock()
+	}))
+	defer slack.Close()
+	r := f.rule(t, vane.EventRule{Name: "slack", Path: "/app/", Target: vane.TargetSlack, URL: slack.URL})
+	var logs strings.Builder
+	lr := f.rule(t, vane.EventRule{Name: "log", Path: "/app/", Target: vane.TargetLog})
+	run, lrun := f.runner(r), f.runner(lr)
+	run.Job.(*event.Deliverer).LinkBase = func() string { return "https://vane.example" }
+	lrun.Job.(*event.Deliverer).Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	runOnce(t, run)
+	runOnce(t, lrun)
+	f.put(t, "/app/prod/features/x", "true", vane.TypeString)
+	runOnce(t, run)
+	runOnce(t, lrun)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(texts) != 1 || texts[0] != "/app/prod/features/x was created by alice (version 1): https://vane.example/ui/#/flag/app/prod/features/x" {
+		t.Errorf("slack got %q", texts)
+	}
+	if !strings.Contains(logs.String(), "msg=event") || !strings.Contains(logs.String(), "operation=Create") {
+		t.Errorf("log target wrote %q", logs.String())
 	}
 }

@@ -85,6 +85,10 @@ type Detail struct {
 	Labels          []string `json:"labels,omitempty"`
 	TagKeys         []string `json:"tag_keys,omitempty"`
 	Rule            string   `json:"rule"`
+	// Expires and LastEvaluated explain a notice: the flag's expiry, and
+	// when it was last evaluated ("" for never).
+	Expires       string `json:"expires,omitempty"`
+	LastEvaluated string `json:"last_evaluated,omitempty"`
 	// Value is set only when the rule asks for values, and never for a
 	// SecureString.
 	Value *string `json:"value,omitempty"`
@@ -115,9 +119,14 @@ func Operation(c *vane.Change, rolledBack func(rolloutID string, version int64) 
 	return vane.EventTag
 }
 
-// Selects reports whether a rule selects an operation on a name.
+// IsNotice reports whether an operation is a lifecycle notice rather than
+// a change.
+func IsNotice(op string) bool { return op == vane.EventFlagExpired || op == vane.EventFlagUnused }
+
+// Selects reports whether a rule selects an operation on a name: empty
+// Operations select every change, but notices only when named.
 func Selects(r *vane.EventRule, name, op string) bool {
-	if len(r.Operations) > 0 && !slices.Contains(r.Operations, op) {
+	if len(r.Operations) == 0 && IsNotice(op) || len(r.Operations) > 0 && !slices.Contains(r.Operations, op) {
 		return false
 	}
 	return MatchPath(r.Path, name)
@@ -179,6 +188,9 @@ func CheckRule(r *vane.EventRule) error {
 		if !slices.Contains(vane.EventOperations, op) {
 			return bad("operations", "operation %q is not one of %s", op, strings.Join(vane.EventOperations, ", "))
 		}
+	}
+	if r.UnusedDays < 0 || r.UnusedDays > 3650 {
+		return bad("unused_days", "unused_days must be from 0 (the default, %d) to 3650, not %d", vane.DefaultUnusedDays, r.UnusedDays)
 	}
 	switch r.Target {
 	case vane.TargetLog:

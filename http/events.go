@@ -33,6 +33,7 @@ type eventRuleJSON struct {
 	URL           string   `json:"url,omitempty"`
 	IncludeValues bool     `json:"include_values"`
 	Disabled      bool     `json:"disabled"`
+	UnusedDays    int      `json:"unused_days,omitempty"`
 	StartSeq      int64    `json:"start_seq"`
 	CreatedBy     string   `json:"created_by"`
 	Created       string   `json:"created"`
@@ -43,7 +44,7 @@ type eventRuleJSON struct {
 
 func newEventRuleJSON(r *vane.EventRule) *eventRuleJSON {
 	return &eventRuleJSON{ID: r.ID, Name: r.Name, Path: r.Path, Operations: r.Operations, Target: r.Target, URL: r.URL,
-		IncludeValues: r.IncludeValues, Disabled: r.Disabled, StartSeq: r.StartSeq, CreatedBy: r.CreatedBy,
+		IncludeValues: r.IncludeValues, Disabled: r.Disabled, UnusedDays: r.UnusedDays, StartSeq: r.StartSeq, CreatedBy: r.CreatedBy,
 		Created: formatTime(r.Created), Updated: formatTime(r.Updated), Revision: r.Revision}
 }
 
@@ -120,6 +121,7 @@ type eventRuleRequest struct {
 	RotateSecret  bool      `json:"rotate_secret"`
 	IncludeValues *bool     `json:"include_values"`
 	Disabled      *bool     `json:"disabled"`
+	UnusedDays    *int      `json:"unused_days"`
 }
 
 // apply sets the request's fields on r, and returns the new signing
@@ -143,6 +145,9 @@ func (s *Server) applyEventRule(ctx context.Context, req *eventRuleRequest, r *v
 	}
 	if req.Disabled != nil {
 		r.Disabled = *req.Disabled
+	}
+	if req.UnusedDays != nil {
+		r.UnusedDays = *req.UnusedDays
 	}
 	if err := event.CheckRule(r); err != nil {
 		return "", err

@@ -142,6 +142,7 @@ vane events rules update flag-changes --rotate-secret`)
 	values := fs.Bool("values", false, "include the values of String and StringList parameters (never SecureString)")
 	disabled := fs.Bool("disabled", false, "turn the rule off (update --disabled=false turns it back on)")
 	name := fs.String("name", "", "a new `NAME` for the rule (update)")
+	unused := fs.Int("unused-days", 0, "FlagUnused notices: `DAYS` without evaluations (default 30)")
 	pos, err := c.parse(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -177,6 +178,8 @@ vane events rules update flag-changes --rotate-secret`)
 			body["disabled"] = *disabled
 		case "name":
 			body["name"] = *name
+		case "unused-days":
+			body["unused_days"] = *unused
 		}
 	})
 	method, route := http.MethodPost, "/v1/event-rules"

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -156,7 +157,9 @@ type Main struct {
 	// unless renewed; 0 means job.DefaultLeaseTTL.
 	LeaseTTL time.Duration
 	jobWake  map[string]chan struct{} // nudges each job's runner
-	HTTP     *http.Server
+	// listenURL is the URL the server listens on once it does (a string).
+	listenURL atomic.Value
+	HTTP      *http.Server
 	// Keys checks access keys; nil with Config.Dev.
 	Keys *auth.Authenticator
 	// Stderr receives what is shown once to whoever started the server
@@ -286,6 +289,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
+	m.listenURL.Store(m.HTTP.URL())
 	m.Logger.Info("listening", "url", m.HTTP.URL())
 	return nil
 }
@@ -312,12 +316,8 @@ func (m *Main) openJobs(reg *prometheus.Registry) {
 	client := event.NewClient(deny)
 	em := metrics.NewEvents(reg)
 	deliverer := func(ruleID string) *event.Deliverer {
-		link := m.Config.PublicURL
-		if link == "" && m.HTTP != nil {
-			link = m.HTTP.URL()
-		}
 		return &event.Deliverer{RuleID: ruleID, Events: st, Store: m.Index, Rollouts: st, Cipher: m.Keyring, Client: client,
-			Retry: event.DefaultRetryPolicy, Region: m.Config.Region, Account: m.Config.Account, LinkBase: link,
+			Retry: event.DefaultRetryPolicy, Region: m.Config.Region, Account: m.Config.Account, LinkBase: m.linkBase,
 			Logger: m.Logger, Metrics: em, Seq: m.Index.Seq}
 	}
 	m.Events = &event.Service{EventStore: st, Deliverer: deliverer, Manager: &event.Manager{Events: st, Leases: st, Log: m.Index,
@@ -375,6 +375,14 @@ func (m *Main) runJobs(ctx context.Context) {
 		wg.Go(func() { r.Run(ctx, m.jobWake[name]) })
 	}
 	wg.Go(func() { m.Events.Manager.Run(ctx) })
+	notices := &event.Notices{Events: st, Store: m.Index, Seq: m.Index.Seq, Region: m.Config.Region, Account: m.Config.Account,
+		Logger: m.Logger, Queued: m.Events.Manager.Wake}
+	if usage, _ := strconv.ParseBool(m.Config.FlagUsage); usage {
+		notices.Usage = st
+	}
+	wg.Go(func() {
+		(&job.Runner{Name: event.NoticesJob, Job: notices, Leases: st, Log: m.Index, Holder: m.NodeID, LeaseTTL: m.LeaseTTL, Logger: m.Logger}).Run(ctx, nil)
+	})
 	wg.Go(func() {
 		for ctx.Err() == nil {
 			ch, _, cancel := m.Index.Subscribe(index.DefaultSubscribeBuffer)
@@ -883,6 +891,18 @@ func parseRateLimit(cfg Config) (http.RateLimit, error) {
 		rl.Burst = b
 	}
 	return rl, nil
+}
+
+// linkBase is the server's URL for links in event messages: --public-url,
+// or the URL it listens on once it does.
+func (m *Main) linkBase() string {
+	if m.Config.PublicURL != "" {
+		return m.Config.PublicURL
+	}
+	if u, ok := m.listenURL.Load().(string); ok {
+		return u
+	}
+	return ""
 }
 
 // defaultEventDeny is the default of --event-deny: link-local addresses,

@@ -28,8 +28,11 @@ type RetryPolicy struct {
 	Timeout time.Duration
 }
 
-// DefaultRetryPolicy: 8 attempts over about 10 minutes.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 8, Base: 2 * time.Second, Max: 5 * time.Minute, Timeout: 10 * time.Second}
+// DefaultRetryPolicy: 8 attempts over about 10 minutes, 5 s each at most.
+// An attempt must end well within the job's lease (10 s by default): the
+// runner renews the lease between passes, so a target that hangs longer
+// could let another node take the rule over while this one still sends.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 8, Base: 2 * time.Second, Max: 5 * time.Minute, Timeout: 5 * time.Second}
 
 // Backoff returns the wait after the n-th failed attempt (n ≥ 1) before
 // the next, with jitter drawn from r (nil: no jitter).

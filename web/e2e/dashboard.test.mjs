@@ -317,6 +317,37 @@ test('a rollout in progress shows on its flag and on the rollouts page, and can 
   await context.close();
 });
 
+test('the events page lists rules and their deliveries, and sends a test event', async () => {
+  const got = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { got.push(JSON.parse(body)); res.end(); });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  try {
+    const rule = await call(vane, 'POST', '/v1/event-rules', { name: 'shop-flags', path: '/shop/*/features/*', target: 'webhook',
+      url: `http://127.0.0.1:${receiver.address().port}/hook` });
+    await put(vane, '/shop/dev/features/dark-mode', true);
+    await waitFor(async () => got.some((e) => e.detail.name === '/shop/dev/features/dark-mode'));
+    const { context, page, errors } = await signedIn(admin);
+    await page.goto(vane.url + '/ui/#/events?rule=' + rule.id);
+    await page.waitForSelector('body[data-ready="events"]');
+    assert.match(await page.locator(`#rules-table tr[data-rule="${rule.id}"]`).innerText(), /shop-flags/);
+    const row = page.locator('#deliveries-table tbody tr').first();
+    assert.match(await row.innerText(), /dark-mode[\s\S]*delivered/);
+    await page.getByRole('button', { name: 'Send a test event to rule shop-flags' }).click();
+    await page.locator('#status').filter({ hasText: /Test event delivered/ }).waitFor();
+    assert.ok(got.some((e) => e.detail.operation === 'Test'), 'the receiver got the test event');
+    await page.screenshot({ path: join(outDir, 'events.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+    await context.close();
+    await call(vane, 'DELETE', '/v1/event-rules/' + rule.id);
+  } finally {
+    receiver.close();
+  }
+});
+
 test('sign-out ends the session on the server', async () => {
   const { context, page, errors } = await signedIn(admin);
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -331,7 +362,7 @@ test('every control is labelled, and the overview works from the keyboard', asyn
   const { context, page, errors } = await signedIn(admin);
   // Each view: no form control without an accessible name.
   for (const [hash, ready] of [['#/flags', 'flags'], ['#/flag/shop/prod/features/new-checkout', 'flag'], ['#/compare?a=/shop/dev&b=/shop/prod', 'compare'],
-    ['#/parameters?path=/shop', 'parameters'], ['#/audit', 'audit'], ['#/stale', 'stale'], ['#/rollouts', 'rollouts'], ['#/schedules', 'schedules']]) {
+    ['#/parameters?path=/shop', 'parameters'], ['#/audit', 'audit'], ['#/stale', 'stale'], ['#/rollouts', 'rollouts'], ['#/schedules', 'schedules'], ['#/events', 'events']]) {
     await page.goto(vane.url + '/ui/' + hash);
     await page.waitForSelector(`body[data-ready="${ready}"]`);
     const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]

@@ -4,6 +4,7 @@ import { flagsView } from './flags.js';
 import { flagView } from './flag.js';
 import { compareView, parametersView } from './params.js';
 import { auditView, staleView, rolloutsView, schedulesView } from './admin.js';
+import { eventsView } from './events.js';
 
 const routes = {
   flags: flagsView,
@@ -14,6 +15,7 @@ const routes = {
   stale: staleView,
   rollouts: rolloutsView,
   schedules: schedulesView,
+  events: eventsView,
 };
 
 const main = document.getElementById('main');

@@ -32,6 +32,9 @@ type Change struct {
 	TagKeys   []string
 	Time      time.Time
 	Principal string
+	// RequestID is the id of the API request that made the change (the
+	// X-Request-Id its caller got); "" for background jobs' changes.
+	RequestID string
 }
 
 // AnonymousPrincipal is recorded for changes made without an identity.

@@ -141,7 +141,8 @@ func (f *fixture) runner(r *vane.EventRule) *job.Runner {
 
 func (f *fixture) put(t *testing.T, name, value string, typ vane.Type) {
 	t.Helper()
-	if _, err := f.idx.Put(vane.NewContextWithPrincipal(context.Background(), "alice"),
+	ctx := vane.NewContextWithRequest(vane.NewContextWithPrincipal(context.Background(), "alice"), vane.RequestInfo{RequestID: "req-" + name})
+	if _, err := f.idx.Put(ctx,
 		&vane.PutInput{Name: name, Value: value, Type: typ, Overwrite: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,8 @@ func TestDeliversInOrderSigned(t *testing.T) {
 	if !slices.Equal(names(got), want) {
 		t.Fatalf("delivered %v, want %v in change-log order", names(got), want)
 	}
-	if got[0].Detail.Operation != vane.EventCreate || got[1].Detail.Operation != vane.EventUpdate || got[1].Detail.PreviousVersion != 1 {
+	if got[0].Detail.Operation != vane.EventCreate || got[1].Detail.Operation != vane.EventUpdate || got[1].Detail.PreviousVersion != 1 ||
+		got[1].Detail.RequestID != "req-/app/prod/features/a" {
 		t.Errorf("operations: %+v, %+v", got[0].Detail, got[1].Detail)
 	}
 	if got[1].Detail.Value == nil || *got[1].Detail.Value != "false" {

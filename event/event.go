@@ -82,6 +82,7 @@ type Detail struct {
 	Sequence        int64    `json:"sequence"`
 	Principal       string   `json:"principal"`
 	PreviousVersion int64    `json:"previous_version,omitempty"`
+	RequestID       string   `json:"request_id,omitempty"`
 	Labels          []string `json:"labels,omitempty"`
 	TagKeys         []string `json:"tag_keys,omitempty"`
 	Rule            string   `json:"rule"`
@@ -215,7 +216,7 @@ func EventID(ruleID string, seq int64) string { return ruleID + "-" + strconv.Fo
 // asks for values and the type is not SecureString.
 func Build(r *vane.EventRule, c *vane.Change, op, region, account string, value *string) *Event {
 	d := Detail{Name: c.Name, Type: string(c.Type), Operation: op, Version: c.Version, Sequence: c.Seq,
-		Principal: c.Principal, Labels: c.Labels, TagKeys: c.TagKeys, Rule: r.Name}
+		Principal: c.Principal, RequestID: c.RequestID, Labels: c.Labels, TagKeys: c.TagKeys, Rule: r.Name}
 	if c.Op == vane.OpPut && c.Version > 1 {
 		d.PreviousVersion = c.Version - 1
 	}

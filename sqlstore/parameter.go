@@ -131,8 +131,11 @@ func currentVersion(ctx context.Context, tx txn, name string, notFound func(stri
 }
 
 func appendChange(ctx context.Context, tx txn, c vane.Change) error {
-	_, err := tx.exec(ctx, `INSERT INTO changes (op, name, version, type, labels, tag_keys, at, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Op, c.Name, c.Version, c.Type, joinList(c.Labels), joinList(c.TagKeys), c.Time.UnixNano(), c.Principal)
+	if c.RequestID == "" {
+		c.RequestID = vane.RequestFromContext(ctx).RequestID
+	}
+	_, err := tx.exec(ctx, `INSERT INTO changes (op, name, version, type, labels, tag_keys, at, principal, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Op, c.Name, c.Version, c.Type, joinList(c.Labels), joinList(c.TagKeys), c.Time.UnixNano(), c.Principal, c.RequestID)
 	if err != nil {
 		return err
 	}

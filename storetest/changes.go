@@ -73,6 +73,8 @@ func testChangesOnePerMutation(t *testing.T, s vane.Store) {
 		if st.principal != "" {
 			ctx, wantPrincipal = ctxAs(t, st.principal), st.principal
 		}
+		wantRequest := fmt.Sprintf("req-%d", i)
+		ctx = vane.NewContextWithRequest(ctx, vane.RequestInfo{Source: "127.0.0.1", RequestID: wantRequest})
 		before := time.Now()
 		if err := st.do(ctx); err != nil {
 			t.Fatalf("step %d (%s %s): %v", i, st.want.Op, st.want.Name, err)
@@ -89,8 +91,8 @@ func testChangesOnePerMutation(t *testing.T, s vane.Store) {
 		seq = cs[len(cs)-1].Seq
 		w := st.want
 		what := fmt.Sprintf("step %d change %+v", i, c)
-		if c.Op != w.Op || c.Name != w.Name || c.Principal != wantPrincipal {
-			t.Errorf("%s: want op %s name %q principal %q", what, w.Op, w.Name, wantPrincipal)
+		if c.Op != w.Op || c.Name != w.Name || c.Principal != wantPrincipal || c.RequestID != wantRequest {
+			t.Errorf("%s: want op %s name %q principal %q request %q", what, w.Op, w.Name, wantPrincipal, wantRequest)
 		}
 		if (w.Op != vane.OpTag && w.Op != vane.OpUntag) && c.Version != w.Version {
 			t.Errorf("%s: want version %d", what, w.Version)

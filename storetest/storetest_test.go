@@ -74,6 +74,7 @@ func (m *memStore) record(ctx context.Context, c vane.Change) {
 	c.Seq = m.seq
 	c.Time = time.Now()
 	c.Principal = vane.PrincipalFromContext(ctx)
+	c.RequestID = vane.RequestFromContext(ctx).RequestID
 	m.log = append(m.log, c)
 }
 

@@ -68,6 +68,11 @@ func CheckPut(in *PutInput) (string, error) {
 	if in.ExpectVersion != nil && *in.ExpectVersion < 0 {
 		return "", DetailErrorf(EINVALID, DetailValidation, "expected version must not be negative")
 	}
+	if in.Policies != nil {
+		if _, _, err := ParsePolicies(*in.Policies); err != nil {
+			return "", err
+		}
+	}
 	if len(in.Tags) > 0 {
 		if in.Overwrite || (in.ExpectVersion != nil && *in.ExpectVersion > 0) {
 			return "", DetailErrorf(EINVALID, DetailValidation,
@@ -124,6 +129,7 @@ func ApplyPut(cur *Parameter, in *PutInput, name string, now time.Time, principa
 		p.AllowedPattern = cur.AllowedPattern
 		p.DataType = cur.DataType
 		p.Tier = cur.Tier
+		p.Policies = cur.Policies
 		if cur.Type == TypeSecureString {
 			p.KeyID = cur.KeyID
 		}
@@ -139,6 +145,9 @@ func ApplyPut(cur *Parameter, in *PutInput, name string, now time.Time, principa
 	}
 	if in.DataType != "" {
 		p.DataType = in.DataType
+	}
+	if in.Policies != nil {
+		_, p.Policies, _ = ParsePolicies(*in.Policies) // checked by CheckPut
 	}
 
 	switch {
@@ -165,6 +174,14 @@ func ApplyPut(cur *Parameter, in *PutInput, name string, now time.Time, principa
 	case TierIntelligent:
 		if n > MaxStandardValueLength {
 			p.Tier = TierAdvanced
+		}
+	}
+	if p.Policies != "" && p.Tier != TierAdvanced {
+		if in.Tier == TierIntelligent {
+			p.Tier = TierAdvanced
+		} else {
+			return nil, DetailErrorf(EINVALID, DetailValidation,
+				"parameter %q has policies, which need the Advanced tier: put it with tier Advanced (or Intelligent-Tiering)", name)
 		}
 	}
 	if p.Tier == TierStandard && n > MaxStandardValueLength {

@@ -84,16 +84,19 @@ const (
 // of a selected version return the same shape; metadata listings leave Value
 // empty.
 type Parameter struct {
-	Name             string
-	Type             Type
-	Value            string
-	Version          int64
-	Labels           []string // labels on this version, sorted
-	Tier             Tier
-	Description      string
-	AllowedPattern   string
-	DataType         string
-	KeyID            string // set for SecureString only
+	Name           string
+	Type           Type
+	Value          string
+	Version        int64
+	Labels         []string // labels on this version, sorted
+	Tier           Tier
+	Description    string
+	AllowedPattern string
+	DataType       string
+	KeyID          string // set for SecureString only
+	// Policies are the version's parameter policies as JSON text (an
+	// array; "" for none), checked by ParsePolicies.
+	Policies         string
 	LastModified     time.Time
 	LastModifiedUser string
 	// Selector is the ":version" or ":label" suffix the caller asked for,
@@ -125,6 +128,9 @@ type PutInput struct {
 	Overwrite bool
 	// Tags may be given only when creating.
 	Tags []Tag
+	// Policies, when not nil, replaces the parameter's policies (a JSON
+	// array; "[]" removes them); nil keeps them.
+	Policies *string
 	// ExpectVersion, when set, makes the put a compare-and-set: it fails
 	// with ECONFLICT unless the current version equals *ExpectVersion (0
 	// meaning "does not exist"). A positive expected version implies

@@ -127,7 +127,7 @@ func copyTables() []copyTable {
 		{name: "versions", keyCols: 2, sumCol: "version",
 			columns: []copyColumn{textColumn("name"), intColumn("version"), textColumn("type"), textColumn("value"),
 				textColumn("tier"), textColumn("description"), textColumn("allowed_pattern"), textColumn("data_type"),
-				textColumn("key_id"), intColumn("modified_at"), textColumn("modified_by")}},
+				textColumn("key_id"), intColumn("modified_at"), textColumn("modified_by"), textColumn("policies")}},
 		{name: "labels", keyCols: 2, sumCol: "version",
 			columns: []copyColumn{textColumn("name"), textColumn("label"), intColumn("version")}},
 		{name: "tags", keyCols: 2, sumCol: "length(value)",

@@ -12,7 +12,7 @@ import (
 
 // versionColumns are the columns scanned by scanParameter, prefixed by the
 // versions table alias v.
-const versionColumns = `v.name, v.version, v.type, v.value, v.tier, v.description, v.allowed_pattern, v.data_type, v.key_id, v.modified_at, v.modified_by`
+const versionColumns = `v.name, v.version, v.type, v.value, v.tier, v.description, v.allowed_pattern, v.data_type, v.key_id, v.modified_at, v.modified_by, v.policies`
 
 // latestFrom joins each parameter to its latest version.
 const latestFrom = ` FROM parameters p JOIN versions v ON v.name = p.name AND v.version = p.version`
@@ -23,7 +23,7 @@ func scanParameter(row scanner) (*vane.Parameter, error) {
 	var p vane.Parameter
 	var at int64
 	if err := row.Scan(&p.Name, &p.Version, &p.Type, &p.Value, &p.Tier, &p.Description, &p.AllowedPattern,
-		&p.DataType, &p.KeyID, &at, &p.LastModifiedUser); err != nil {
+		&p.DataType, &p.KeyID, &at, &p.LastModifiedUser, &p.Policies); err != nil {
 		return nil, err
 	}
 	p.LastModified = time.Unix(0, at).UTC()
@@ -73,10 +73,10 @@ func (s *Store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, er
 			return nil, tx.s.translate(err)
 		}
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO versions (name, version, type, value, tier, description, allowed_pattern, data_type, key_id, modified_at, modified_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.exec(ctx, `INSERT INTO versions (name, version, type, value, tier, description, allowed_pattern, data_type, key_id, modified_at, modified_by, policies)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		name, p.Version, p.Type, p.Value, p.Tier, p.Description, p.AllowedPattern, p.DataType, p.KeyID,
-		now.UnixNano(), p.LastModifiedUser); err != nil {
+		now.UnixNano(), p.LastModifiedUser, p.Policies); err != nil {
 		return nil, tx.s.translate(err)
 	}
 	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpPut, Name: name, Version: p.Version, Type: p.Type, Time: now,

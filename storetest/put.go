@@ -23,6 +23,46 @@ var putTests = []test{
 	{"SlashAndNoSlashAreOneParameter", testPutRootSlash},
 	{"LastModifiedUserIsPrincipal", testPutLastModifiedUser},
 	{"LastModifiedIsSet", testPutLastModified},
+	{"PoliciesKeptUntilReplaced", testPutPolicies},
+}
+
+// testPutPolicies: policies are stored normalized with the version, kept
+// by an overwrite that gives none, replaced by one that does, removed by
+// "[]", and need the Advanced tier.
+func testPutPolicies(t *testing.T, s vane.Store) {
+	ctx := bg(t)
+	pol := `[ {"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-01-01T00:00:00.000Z"}},
+		{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"20","Unit":"Days"}} ]`
+	if _, err := s.Put(ctx, &vane.PutInput{Name: "/pol/std", Value: "v", Type: vane.TypeString, Policies: &pol}); vane.ErrorCode(err) != vane.EINVALID {
+		t.Errorf("policies on a Standard parameter: %v, want invalid", err)
+	}
+	if _, err := s.Put(ctx, &vane.PutInput{Name: "/pol/p", Value: "v1", Type: vane.TypeString, Tier: vane.TierAdvanced, Policies: &pol}); err != nil {
+		t.Fatal(err)
+	}
+	_, want, _ := vane.ParsePolicies(pol)
+	if p := mustGet(t, s, "/pol/p"); p.Policies != want || p.Tier != vane.TierAdvanced {
+		t.Fatalf("stored policies %q (tier %s), want %q", p.Policies, p.Tier, want)
+	}
+	if _, err := s.Put(ctx, &vane.PutInput{Name: "/pol/p", Value: "v2", Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	if p := mustGet(t, s, "/pol/p"); p.Policies != want {
+		t.Errorf("an overwrite without policies dropped them: %q", p.Policies)
+	}
+	if p := mustGet(t, s, "/pol/p:1"); p.Policies != want {
+		t.Errorf("version 1's policies: %q", p.Policies)
+	}
+	none := "[]"
+	if _, err := s.Put(ctx, &vane.PutInput{Name: "/pol/p", Value: "v3", Overwrite: true, Policies: &none}); err != nil {
+		t.Fatal(err)
+	}
+	if p := mustGet(t, s, "/pol/p"); p.Policies != "" {
+		t.Errorf("an empty list kept %q", p.Policies)
+	}
+	bad := `[{"Type":"Explode","Version":"1.0","Attributes":{}}]`
+	if _, err := s.Put(ctx, &vane.PutInput{Name: "/pol/p", Value: "v4", Overwrite: true, Policies: &bad}); vane.ErrorDetail(err) != vane.DetailInvalidPolicyType {
+		t.Errorf("an unknown policy type: %v", err)
+	}
 }
 
 func testPutCreatesVersion1(t *testing.T, s vane.Store) {

@@ -521,6 +521,45 @@ class Checks:
                      self.ex.InvalidResourceType, ssm.list_tags_for_resource,
                      ResourceType="Document", ResourceId="some-document")
 
+    # Parameter policies ------------------------------------------------------
+
+    def policies(self):
+        ssm = self.ssm
+        name = f"{self.p}/app/policied"
+        policies = [
+            {"Type": "Expiration", "Version": "1.0", "Attributes": {"Timestamp": "2099-01-01T00:00:00.000Z"}},
+            {"Type": "ExpirationNotification", "Version": "1.0", "Attributes": {"Before": "15", "Unit": "Days"}},
+            {"Type": "NoChangeNotification", "Version": "1.0", "Attributes": {"After": "20", "Unit": "Days"}},
+        ]
+        r = ssm.put_parameter(Name=name, Value="v1", Type="String", Tier="Advanced", Policies=json.dumps(policies))
+        check_eq("PutParameter with three policies: Advanced tier", r["Tier"], "Advanced")
+        ssm.put_parameter(Name=name, Value="v2", Type="String", Overwrite=True)
+        r = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])
+        got = r["Parameters"][0]["Policies"] if r["Parameters"] else []
+        check_eq("DescribeParameters: the policies kept by an overwrite without Policies, in order",
+                 [(p["PolicyType"], p["PolicyStatus"]) for p in got],
+                 [("Expiration", "Pending"), ("ExpirationNotification", "Pending"), ("NoChangeNotification", "Pending")])
+        check_eq("DescribeParameters: PolicyText is each policy's JSON",
+                 [json.loads(p["PolicyText"]) for p in got], policies)
+        r = ssm.get_parameter_history(Name=name)
+        check_eq("GetParameterHistory: policies on each version", [len(h["Policies"]) for h in r["Parameters"]], [3, 3])
+        ssm.put_parameter(Name=name, Value="v3", Type="String", Overwrite=True, Policies="[]")
+        r = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])
+        check_eq("PutParameter with Policies=[] removes them", r["Parameters"][0]["Policies"], [])
+        expect_error("PutParameter an unknown policy type: InvalidPolicyTypeException", self.ex.InvalidPolicyTypeException,
+                     ssm.put_parameter, Name=name, Value="v", Type="String", Overwrite=True, Tier="Advanced",
+                     Policies='[{"Type":"Explode","Version":"1.0","Attributes":{}}]')
+        expect_error("PutParameter a bad attribute: InvalidPolicyAttributeException", self.ex.InvalidPolicyAttributeException,
+                     ssm.put_parameter, Name=name, Value="v", Type="String", Overwrite=True, Tier="Advanced",
+                     Policies='[{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"x","Unit":"Days"}}]')
+        expect_error("PutParameter two Expiration policies: IncompatiblePolicyException", self.ex.IncompatiblePolicyException,
+                     ssm.put_parameter, Name=name, Value="v", Type="String", Overwrite=True, Tier="Advanced",
+                     Policies=json.dumps([policies[0], policies[0]]))
+        expect_error("PutParameter eleven policies: PoliciesLimitExceededException", self.ex.PoliciesLimitExceededException,
+                     ssm.put_parameter, Name=name, Value="v", Type="String", Overwrite=True, Tier="Advanced",
+                     Policies=json.dumps([policies[0]] * 11))
+        ssm.delete_parameter(Name=name)
+
     # DeleteParameter, DeleteParameters ---------------------------------------
 
     def deletes(self):
@@ -593,6 +632,7 @@ class Checks:
         section("DescribeParameters", self.describe_parameters)
         section("LabelParameterVersion, UnlabelParameterVersion, GetParameterHistory", self.labels_and_history)
         section("AddTagsToResource, ListTagsForResource, RemoveTagsFromResource", self.tags_ops)
+        section("Parameter policies", self.policies)
         section("DeleteParameter, DeleteParameters", self.deletes)
         section("operations Vane does not serve", self.unknown_operation)
 

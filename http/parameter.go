@@ -26,6 +26,8 @@ type parameterJSON struct {
 	LastModified     string   `json:"last_modified,omitempty"`
 	LastModifiedUser string   `json:"last_modified_user,omitempty"`
 	Selector         string   `json:"selector,omitempty"`
+	// Policies is the version's parameter policies, a JSON array.
+	Policies jsonRawMessage `json:"policies,omitempty"`
 }
 
 func newParameterJSON(p *vane.Parameter) *parameterJSON {
@@ -43,6 +45,7 @@ func newParameterJSON(p *vane.Parameter) *parameterJSON {
 		LastModified:     formatTime(p.LastModified),
 		LastModifiedUser: p.LastModifiedUser,
 		Selector:         p.Selector,
+		Policies:         jsonRawMessage(p.Policies),
 	}
 }
 
@@ -80,6 +83,19 @@ type putRequest struct {
 	Overwrite      bool              `json:"overwrite"`
 	Tags           map[string]string `json:"tags"`
 	ExpectVersion  *int64            `json:"expect_version"`
+	// Policies replaces the parameter's policies (a JSON array in AWS's
+	// grammar; [] removes them); absent keeps them.
+	Policies *jsonRaw `json:"policies"`
+}
+
+// policies returns the request's policies as text (a string holding the
+// array, or the array itself), or nil when absent.
+func (req *putRequest) policies() *string {
+	if req.Policies == nil {
+		return nil
+	}
+	t := req.Policies.text()
+	return &t
 }
 
 // registerParameterRoutes adds the routes that read and write parameters.
@@ -204,6 +220,7 @@ func (s *Server) handlePutParameter(w http.ResponseWriter, r *http.Request) {
 		Overwrite:      req.Overwrite,
 		Tags:           tagList(req.Tags),
 		ExpectVersion:  expect,
+		Policies:       req.policies(),
 	}
 	p, err := s.Store.Put(r.Context(), in)
 	if err != nil {

@@ -381,3 +381,20 @@ func TestHistory(t *testing.T) {
 	s.Do(t, "GET", "/v1/history/hist/p?limit=x", "").WantError(t, 400, vane.EINVALID, "", `"limit"`)
 	s.Do(t, "GET", "/v1/history/hist/p?next_token=bad", "").WantError(t, 400, vane.EINVALID, vane.DetailInvalidNextToken)
 }
+
+// TestPutPoliciesNative: the native API takes policies as a JSON array and
+// shows them as one; their errors name AWS's exceptions.
+func TestPutPoliciesNative(t *testing.T) {
+	s := MustOpen(t)
+	body := `{"type":"String","value":"v","tier":"Advanced","policies":[{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"30","Unit":"Days"}}]}`
+	s.Do(t, "PUT", "/v1/parameters/app/token", body).Want(t, 201, nil)
+	var p struct {
+		Policies []map[string]any `json:"policies"`
+	}
+	s.Do(t, "GET", "/v1/parameters/app/token", "").Want(t, 200, &p)
+	if len(p.Policies) != 1 || p.Policies[0]["Type"] != "NoChangeNotification" {
+		t.Fatalf("policies read back: %+v", p.Policies)
+	}
+	s.Do(t, "PUT", "/v1/parameters/app/token", `{"value":"w","overwrite":true,"policies":[{"Type":"Nope","Version":"1.0","Attributes":{}}]}`).
+		WantError(t, 400, vane.EINVALID, vane.DetailInvalidPolicyType, "Nope")
+}

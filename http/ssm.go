@@ -43,7 +43,6 @@ const (
 	ssmUnknownOperation    = "UnknownOperationException"
 	ssmSerialization       = "SerializationException"
 	ssmInvalidResourceType = "InvalidResourceType"
-	ssmInvalidPolicyType   = "InvalidPolicyTypeException"
 	ssmInternalServerError = "InternalServerError"
 	ssmValidation          = "ValidationException"
 )
@@ -189,6 +188,10 @@ type ssmErrorRow struct {
 // operation declares, so typed clients still recognize it.
 var ssmErrors = map[ssmErrorKey]ssmErrorRow{
 	{vane.ENOTFOUND, vane.DetailParameterNotFound}:        {"ParameterNotFound", http.StatusBadRequest},
+	{vane.EINVALID, vane.DetailInvalidPolicyType}:         {"InvalidPolicyTypeException", http.StatusBadRequest},
+	{vane.EINVALID, vane.DetailInvalidPolicyAttribute}:    {"InvalidPolicyAttributeException", http.StatusBadRequest},
+	{vane.EINVALID, vane.DetailPoliciesLimitExceeded}:     {"PoliciesLimitExceededException", http.StatusBadRequest},
+	{vane.EINVALID, vane.DetailIncompatiblePolicy}:        {"IncompatiblePolicyException", http.StatusBadRequest},
 	{vane.ENOTFOUND, vane.DetailParameterVersionNotFound}: {"ParameterVersionNotFound", http.StatusBadRequest},
 	{vane.ENOTFOUND, vane.DetailInvalidResourceID}:        {"InvalidResourceId", http.StatusBadRequest},
 	{vane.ENOTFOUND, ""}:                                  {"ParameterNotFound", http.StatusBadRequest},

@@ -2,11 +2,11 @@ package http
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/auth"
@@ -47,8 +47,8 @@ type ssmParameter struct {
 	DataType         string    `json:"DataType,omitempty"`
 }
 
-// ssmPolicy is SSM's ParameterInlinePolicy. Vane has no policies, but AWS
-// sends "Policies": [] on every metadata and history entry.
+// ssmPolicy is SSM's ParameterInlinePolicy; AWS sends "Policies": [] on
+// every metadata and history entry without policies.
 type ssmPolicy struct {
 	PolicyText   string `json:"PolicyText,omitempty"`
 	PolicyType   string `json:"PolicyType,omitempty"`
@@ -225,13 +225,6 @@ func validKeyID(s string) bool {
 	return true
 }
 
-// noPolicies reports whether a Policies member holds no policy: AWS takes
-// an empty JSON array to mean "none".
-func noPolicies(s string) bool {
-	var policies []json.RawMessage
-	return json.Unmarshal([]byte(s), &policies) == nil && len(policies) == 0
-}
-
 // arnToName returns the parameter name of a Name member that may be a
 // parameter ARN, as GetParameterHistory's may.
 func arnToName(s string) (string, error) {
@@ -283,8 +276,8 @@ type ssmPutParameterResponse struct {
 	Tier    string `json:"Tier,omitempty"`
 }
 
-// putParameter serves PutParameter. Parameter policies are not supported:
-// any policy is InvalidPolicyTypeException (an empty list is accepted).
+// putParameter serves PutParameter. Policies (vane.ParsePolicies) are
+// kept with the version; an empty list removes them.
 func (h *ssmHandler) putParameter(r *http.Request, req *ssmPutParameterRequest) (any, error) {
 	var c ssmCheck
 	c.required("name", req.Name != nil)
@@ -302,9 +295,6 @@ func (h *ssmHandler) putParameter(r *http.Request, req *ssmPutParameterRequest) 
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	if req.Policies != nil && !noPolicies(*req.Policies) {
-		return nil, &ssmError{ssmInvalidPolicyType, "parameter policies (Expiration, ExpirationNotification, NoChangeNotification) are not supported by Vane: leave Policies out"}
-	}
 	in := &vane.PutInput{
 		Name:           *req.Name,
 		Value:          *req.Value,
@@ -316,6 +306,7 @@ func (h *ssmHandler) putParameter(r *http.Request, req *ssmPutParameterRequest) 
 		Tier:           vane.Tier(req.Tier),
 		Overwrite:      req.Overwrite,
 		Tags:           tags,
+		Policies:       req.Policies,
 	}
 	if err := h.s.allowName(r.Context(), auth.ActionPutParameter, in.Name); err != nil {
 		return nil, err
@@ -606,7 +597,7 @@ func (h *ssmHandler) describeParameters(r *http.Request, req *ssmDescribeParamet
 			AllowedPattern:   p.AllowedPattern,
 			Version:          p.Version,
 			Tier:             string(p.Tier),
-			Policies:         []ssmPolicy{},
+			Policies:         ssmPolicies(p, h.s.now()),
 			DataType:         p.DataType,
 		})
 	}
@@ -674,7 +665,7 @@ func (h *ssmHandler) getParameterHistory(r *http.Request, req *ssmGetParameterHi
 			Version:          p.Version,
 			Labels:           nonNil(p.Labels),
 			Tier:             string(p.Tier),
-			Policies:         []ssmPolicy{},
+			Policies:         ssmPolicies(p, h.s.now()),
 			DataType:         p.DataType,
 		})
 	}
@@ -843,4 +834,33 @@ func (h *ssmHandler) removeTagsFromResource(r *http.Request, req *ssmRemoveTagsF
 		return nil, err
 	}
 	return struct{}{}, nil
+}
+
+// ssmPolicies shows a version's policies as AWS does. PolicyStatus is
+// Pending until the policy's time has come, then Finished (the lifecycle
+// job acts on it then: package event).
+func ssmPolicies(p *vane.Parameter, now time.Time) []ssmPolicy {
+	out := []ssmPolicy{}
+	if p.Policies == "" {
+		return out
+	}
+	ps, _, err := vane.ParsePolicies(p.Policies)
+	if err != nil {
+		return out
+	}
+	for _, pol := range ps.List {
+		due := ps.Expires
+		switch pol.Type {
+		case vane.PolicyExpirationNotification:
+			due = ps.Notify
+		case vane.PolicyNoChangeNotification:
+			due = p.LastModified.Add(ps.NoChange)
+		}
+		status := "Pending"
+		if !now.Before(due) {
+			status = "Finished"
+		}
+		out = append(out, ssmPolicy{PolicyText: pol.Text(), PolicyType: pol.Type, PolicyStatus: status})
+	}
+	return out
 }

@@ -634,14 +634,22 @@ func TestSSMPutErrors(t *testing.T) {
 		wantValidation(t, putErr("ssm-thing", "v"), "reserved prefix")
 	})
 	t.Run("ErrPolicies", func(t *testing.T) {
-		err := putErr("/pe/policy", "v", func(in *ssm.PutParameterInput) {
-			in.Tier = types.ParameterTierAdvanced
-			in.Policies = aws.String(`[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-01-01T00:00:00.000Z"}}]`)
-		})
-		e := wantErr[*types.InvalidPolicyTypeException](t, err)
-		if !strings.Contains(e.ErrorMessage(), "not supported") {
-			t.Fatalf("message %q", e.ErrorMessage())
+		withPolicies := func(tier types.ParameterTier, pol string) func(*ssm.PutParameterInput) {
+			return func(in *ssm.PutParameterInput) { in.Tier, in.Policies = tier, aws.String(pol) }
 		}
+		exp := `{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-01-01T00:00:00.000Z"}}`
+		wantValidation(t, putErr("/pe/std", "v", withPolicies(types.ParameterTierStandard, "["+exp+"]")), "Advanced tier")
+		wantErr[*types.InvalidPolicyTypeException](t, putErr("/pe/type", "v", withPolicies(types.ParameterTierAdvanced,
+			`[{"Type":"Explode","Version":"1.0","Attributes":{}}]`)))
+		wantErr[*types.InvalidPolicyAttributeException](t, putErr("/pe/attr", "v", withPolicies(types.ParameterTierAdvanced,
+			`[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"next week"}}]`)))
+		wantErr[*types.InvalidPolicyAttributeException](t, putErr("/pe/unit", "v", withPolicies(types.ParameterTierAdvanced,
+			`[{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"3","Unit":"Weeks"}}]`)))
+		wantErr[*types.IncompatiblePolicyException](t, putErr("/pe/twice", "v", withPolicies(types.ParameterTierAdvanced, "["+exp+","+exp+"]")))
+		wantErr[*types.IncompatiblePolicyException](t, putErr("/pe/alone", "v", withPolicies(types.ParameterTierAdvanced,
+			`[{"Type":"ExpirationNotification","Version":"1.0","Attributes":{"Before":"3","Unit":"Days"}}]`)))
+		eleven := "[" + strings.TrimSuffix(strings.Repeat(exp+",", 11), ",") + "]"
+		wantErr[*types.PoliciesLimitExceededException](t, putErr("/pe/many", "v", withPolicies(types.ParameterTierAdvanced, eleven)))
 		if err := putErr("/pe/nopolicy", "v", func(in *ssm.PutParameterInput) { in.Policies = aws.String("[]") }); err != nil {
 			t.Fatalf("empty policy list: %v", err)
 		}
@@ -904,5 +912,43 @@ func TestSSMUnavailable(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorFault() != smithy.FaultServer {
 		t.Fatalf("fault %v, want server", ae)
+	}
+}
+
+// TestSSMPolicies: policies round-trip through PutParameter,
+// DescribeParameters and GetParameterHistory as AWS shows them, and an
+// overwrite without Policies keeps them.
+func TestSSMPolicies(t *testing.T) {
+	s := MustOpen(t)
+	c := MustSSM(t, s)
+	ctx := context.Background()
+	pol := `[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-01-01T00:00:00.000Z"}},
+		{"Type":"ExpirationNotification","Version":"1.0","Attributes":{"Before":"15","Unit":"Days"}},
+		{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"1","Unit":"Hours"}}]`
+	out, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/pol/db"), Value: aws.String("v1"), Type: types.ParameterTypeString,
+		Tier: types.ParameterTierAdvanced, Policies: aws.String(pol)})
+	if err != nil || out.Tier != types.ParameterTierAdvanced {
+		t.Fatalf("put: %v %+v", err, out)
+	}
+	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/pol/db"), Value: aws.String("v2"), Overwrite: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.DescribeParameters(ctx, &ssm.DescribeParametersInput{})
+	if err != nil || len(d.Parameters) != 1 {
+		t.Fatalf("describe: %v %+v", err, d)
+	}
+	got := d.Parameters[0].Policies
+	if len(got) != 3 {
+		t.Fatalf("policies after an overwrite without them: %+v", got)
+	}
+	for i, want := range []string{"Expiration", "ExpirationNotification", "NoChangeNotification"} {
+		if aws.ToString(got[i].PolicyType) != want || aws.ToString(got[i].PolicyStatus) != "Pending" ||
+			!strings.Contains(aws.ToString(got[i].PolicyText), `"Type":"`+want+`"`) {
+			t.Errorf("policy %d: %s %s %s", i, aws.ToString(got[i].PolicyType), aws.ToString(got[i].PolicyStatus), aws.ToString(got[i].PolicyText))
+		}
+	}
+	h, err := c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/pol/db")})
+	if err != nil || len(h.Parameters) != 2 || len(h.Parameters[0].Policies) != 3 {
+		t.Fatalf("history: %v %+v", err, h)
 	}
 }

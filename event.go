@@ -21,6 +21,10 @@ const (
 	// scan. A rule sends them only when it names them.
 	EventFlagExpired = "FlagExpired" // a flag is past its document's expires
 	EventFlagUnused  = "FlagUnused"  // a flag has not been evaluated for the rule's UnusedDays
+	// Parameter policies acting (PolicyExpiration ...): notices as well.
+	EventExpiration             = PolicyExpiration
+	EventExpirationNotification = PolicyExpirationNotification
+	EventNoChangeNotification   = PolicyNoChangeNotification
 )
 
 // DefaultUnusedDays is an EventRule's UnusedDays when it gives none.
@@ -29,7 +33,7 @@ const DefaultUnusedDays = 30
 // EventOperations are the operations a rule may select, in the order the
 // documentation lists them.
 var EventOperations = []string{EventCreate, EventUpdate, EventDelete, EventLabel, EventUnlabel, EventTag, EventRolloutStep, EventRollback,
-	EventFlagExpired, EventFlagUnused}
+	EventFlagExpired, EventFlagUnused, EventExpiration, EventExpirationNotification, EventNoChangeNotification}
 
 // Event rule targets.
 const (

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vanehq/vane"
 	"github.com/vanehq/vane/event"
+	"github.com/vanehq/vane/guard"
 	"github.com/vanehq/vane/index"
 	"github.com/vanehq/vane/job"
 	"github.com/vanehq/vane/keyring"
@@ -426,5 +427,75 @@ func TestSlackAndLogTargets(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "msg=event") || !strings.Contains(logs.String(), "operation=Create") {
 		t.Errorf("log target wrote %q", logs.String())
+	}
+}
+
+// TestParameterPolicies: an Expiration deletes the parameter at its time
+// through the checked write path, or reports that the deletion guard
+// refused; the notifications fire at their times; each notice once.
+func TestParameterPolicies(t *testing.T) {
+	f := newFixture(t)
+	r := f.rule(t, vane.EventRule{Name: "policies", Path: "/", Target: vane.TargetLog,
+		Operations: []string{vane.EventExpiration, vane.EventExpirationNotification, vane.EventNoChangeNotification}})
+	start := time.Now().UTC()
+	pol := fmt.Sprintf(`[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":%q}},
+		{"Type":"ExpirationNotification","Version":"1.0","Attributes":{"Before":"1","Unit":"Hours"}},
+		{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"1","Unit":"Hours"}}]`, start.Add(2*time.Hour).Format(time.RFC3339Nano))
+	ctx := vane.NewContextWithPrincipal(context.Background(), "alice")
+	checked := guard.New(f.idx)
+	for _, name := range []string{"/p/db", "/keep/db"} {
+		if _, err := checked.Put(ctx, &vane.PutInput{Name: name, Value: "v", Type: vane.TypeString, Tier: vane.TierAdvanced, Policies: &pol}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := checked.Put(ctx, &vane.PutInput{Name: guard.SettingProtectedPaths, Value: "/keep", Type: vane.TypeStringList}); err != nil {
+		t.Fatal(err)
+	}
+	j := &event.Policies{Store: checked, Events: f.st, Seq: f.idx.Seq, Region: "us-east-1", Account: "123456789012"}
+	ops := func() []string {
+		page, err := f.st.EventDeliveries(context.Background(), &vane.EventDeliveryQuery{RuleID: r.ID, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range page.Deliveries {
+			var e event.Event
+			json.Unmarshal([]byte(d.Body), &e)
+			out = append(out, fmt.Sprintf("%s %s %s", d.Operation, d.Name, e.Detail.ActionStatus))
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, at := range []time.Duration{30 * time.Minute, 70 * time.Minute, 71 * time.Minute} {
+		if _, err := j.Run(context.Background(), start.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"ExpirationNotification /keep/db ", "ExpirationNotification /p/db ", "NoChangeNotification /keep/db ", "NoChangeNotification /p/db "}
+	if got := ops(); !slices.Equal(got, want) {
+		t.Fatalf("after 71 minutes: %q, want %q", got, want)
+	}
+	if _, err := f.idx.Get(context.Background(), "/p/db"); err != nil {
+		t.Fatalf("deleted before its expiration: %v", err)
+	}
+	for _, at := range []time.Duration{2*time.Hour + time.Minute, 2*time.Hour + 2*time.Minute} {
+		if _, err := j.Run(context.Background(), start.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.idx.Get(context.Background(), "/p/db"); vane.ErrorCode(err) != vane.ENOTFOUND {
+		t.Errorf("/p/db after its expiration: %v, want deleted", err)
+	}
+	if _, err := f.idx.Get(context.Background(), "/keep/db"); err != nil {
+		t.Errorf("the guarded parameter was deleted: %v", err)
+	}
+	want = append(want, "Expiration /keep/db Failed", "Expiration /p/db Finished")
+	slices.Sort(want)
+	if got := ops(); !slices.Equal(got, want) {
+		t.Fatalf("after the expiration: %q, want %q", got, want)
+	}
+	cs, _ := f.idx.Changes(context.Background(), 0, "/p/db", 100)
+	if last := cs[len(cs)-1]; last.Op != vane.OpDelete || last.Principal != event.PolicyPrincipal {
+		t.Errorf("the deletion: %+v", last)
 	}
 }

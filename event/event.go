@@ -90,6 +90,12 @@ type Detail struct {
 	// when it was last evaluated ("" for never).
 	Expires       string `json:"expires,omitempty"`
 	LastEvaluated string `json:"last_evaluated,omitempty"`
+	// Policy notices: the policy's JSON text, and for an Expiration
+	// whether the parameter was deleted (Finished) or not (Failed, with
+	// the reason).
+	PolicyText   string `json:"policy-text,omitempty"`
+	ActionStatus string `json:"action-status,omitempty"`
+	ActionReason string `json:"action-reason,omitempty"`
 	// Value is set only when the rule asks for values, and never for a
 	// SecureString.
 	Value *string `json:"value,omitempty"`
@@ -122,7 +128,17 @@ func Operation(c *vane.Change, rolledBack func(rolloutID string, version int64) 
 
 // IsNotice reports whether an operation is a lifecycle notice rather than
 // a change.
-func IsNotice(op string) bool { return op == vane.EventFlagExpired || op == vane.EventFlagUnused }
+func IsNotice(op string) bool {
+	switch op {
+	case vane.EventFlagExpired, vane.EventFlagUnused, vane.EventExpiration, vane.EventExpirationNotification, vane.EventNoChangeNotification:
+		return true
+	}
+	return false
+}
+
+// PolicyDetailType is the detail-type of the events of parameter
+// policies, as AWS names it.
+const PolicyDetailType = "Parameter Store Policy Action"
 
 // Selects reports whether a rule selects an operation on a name: empty
 // Operations select every change, but notices only when named.

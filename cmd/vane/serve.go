@@ -380,9 +380,13 @@ func (m *Main) runJobs(ctx context.Context) {
 	if usage, _ := strconv.ParseBool(m.Config.FlagUsage); usage {
 		notices.Usage = st
 	}
-	wg.Go(func() {
-		(&job.Runner{Name: event.NoticesJob, Job: notices, Leases: st, Log: m.Index, Holder: m.NodeID, LeaseTTL: m.LeaseTTL, Logger: m.Logger}).Run(ctx, nil)
-	})
+	policies := &event.Policies{Store: m.Guard, Events: st, Seq: m.Index.Seq, Region: m.Config.Region, Account: m.Config.Account,
+		Logger: m.Logger, Queued: m.Events.Manager.Wake}
+	for name, j := range map[string]job.Job{event.NoticesJob: notices, event.PoliciesJob: policies} {
+		wg.Go(func() {
+			(&job.Runner{Name: name, Job: j, Leases: st, Log: m.Index, Holder: m.NodeID, LeaseTTL: m.LeaseTTL, Logger: m.Logger}).Run(ctx, nil)
+		})
+	}
 	wg.Go(func() {
 		for ctx.Err() == nil {
 			ch, _, cancel := m.Index.Subscribe(index.DefaultSubscribeBuffer)

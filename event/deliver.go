@@ -146,6 +146,21 @@ func (d *Deliverer) Changes(ctx context.Context, cs []vane.Change) error {
 	// pending, with the rest behind it. If that write fails, Changes
 	// fails, the changes come again, and the events are sent again (at
 	// least once, de-duplicated by id).
+	// A change handed over again (after a take-over or a restart, from
+	// the last saved cursor) may already have its delivery: leave those
+	// out, rather than send them again.
+	fresh := out[:0]
+	for _, ev := range out {
+		if _, err := d.Events.EventDelivery(ctx, ev.ID); vane.ErrorCode(err) == vane.ENOTFOUND {
+			fresh = append(fresh, ev)
+		} else if err != nil {
+			return err
+		}
+	}
+	out = fresh
+	if len(out) == 0 {
+		return nil
+	}
 	var as []*vane.EventAttempt
 	if waiting, err := d.Events.PendingEvents(ctx, r.ID, 1); err == nil && len(waiting) == 0 {
 		for _, ev := range out {

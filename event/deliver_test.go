@@ -499,3 +499,30 @@ func TestParameterPolicies(t *testing.T) {
 		t.Errorf("the deletion: %+v", last)
 	}
 }
+
+// TestReplayIsNotResent: a node that takes a rule over reads the changes
+// after the last saved cursor again; those already delivered are not sent
+// again.
+func TestReplayIsNotResent(t *testing.T) {
+	f := newFixture(t)
+	rc := newReceiver(t, f.clock)
+	r := f.rule(t, vane.EventRule{Name: "replay", Path: "/x", URL: rc.URL})
+	a := f.runner(r)
+	runOnce(t, a) // takes the lease; the cursor saved is the rule's start
+	for i := range 3 {
+		f.put(t, fmt.Sprintf("/x/%d", i), "v", vane.TypeString)
+	}
+	runOnce(t, a) // delivers; the cursor moved in memory only
+	// Node a dies without saving its cursor; b takes the lease and reads
+	// from the saved one.
+	if err := f.st.ReleaseLease(context.Background(), a.Name, "node-a"); err != nil {
+		t.Fatal(err)
+	}
+	b := f.runner(r)
+	b.Holder = "node-b"
+	runOnce(t, b)
+	runOnce(t, b)
+	if got, _ := rc.got(); len(got) != 3 {
+		t.Fatalf("the receiver got %d events; want the 3, each once", len(got))
+	}
+}

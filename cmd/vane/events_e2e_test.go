@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -129,6 +130,26 @@ func TestEventsWebhookEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	createHookRule(t, bin, srv.url, h, "--path", "/shop/*/features/*")
+	// A second rule whose target accepts connections and never answers:
+	// its attempts time out, and the first rule's events must not wait.
+	stuck, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	go func() {
+		for {
+			c, err := stuck.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	if res := runVane(t, bin, srv.url, "", "events", "rules", "create", "stuck", "--path", "/shop/", "--target", "webhook",
+		"--url", "http://"+stuck.Addr().String()+"/hook"); res.code != 0 {
+		t.Fatalf("events rules create stuck: %s", res.stderr)
+	}
 
 	// In order, and only what the rule selects, from its creation on.
 	var want []string
@@ -143,8 +164,13 @@ func TestEventsWebhookEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	started := time.Now()
 	if got := h.waitOrder(t, 5, 10*time.Second); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("delivered %v, want %v", got, want)
+	}
+	// The stuck rule's first attempt alone takes 5 s to time out.
+	if d := time.Since(started); d > 3*time.Second {
+		t.Errorf("the events took %s next to a rule whose target hangs; want them at once", d)
 	}
 
 	// The receiver goes down: attempts fail and back off; nothing is lost.
@@ -209,6 +235,11 @@ func TestEventsWebhookEndToEnd(t *testing.T) {
 	}
 	_, dups, _ := h.snapshot()
 	t.Logf("after the SIGKILL: %s received twice, kept once by its id; %d duplicates in all", inFlight, dups)
+	// The changes replayed from the last saved cursor are not sent again
+	// when their deliveries were recorded: only what was in flight is.
+	if dups > 2 {
+		t.Errorf("%d events received twice after the restart; want only the one in flight", dups)
+	}
 
 	// The CLI shows the rule's deliveries, every one delivered.
 	out := runVane(t, bin, srv.url, "", "events", "deliveries", "hooks", "-o", "json")

@@ -344,3 +344,26 @@ type Cipher interface {
 	// EINVALID for a value that is not sealed or was tampered with.
 	Open(ctx context.Context, sealed string) (string, error)
 }
+
+// AllUnder returns the latest version of every parameter under path (a
+// canonical path, "/" for all) that keep accepts (nil keeps all), reading
+// ByPath page by page.
+func AllUnder(ctx context.Context, s Store, path string, keep func(*Parameter) bool) ([]*Parameter, error) {
+	var out []*Parameter
+	in := &ByPathInput{Path: path, Recursive: true, Limit: MaxPageSize}
+	for {
+		page, err := s.ByPath(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page.Parameters {
+			if keep == nil || keep(p) {
+				out = append(out, p)
+			}
+		}
+		if page.NextToken == "" {
+			return out, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}

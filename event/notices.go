@@ -175,22 +175,8 @@ func (n *Notices) flagsUnder(ctx context.Context, path string) ([]*vane.Paramete
 	if err != nil {
 		return out, nil // a single name: nothing below it
 	}
-	in := &vane.ByPathInput{Path: canon, Recursive: true, Limit: vane.MaxPageSize}
-	for {
-		page, err := n.Store.ByPath(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page.Parameters {
-			if flag.IsFlagName(p.Name) {
-				out = append(out, p)
-			}
-		}
-		if page.NextToken == "" {
-			return out, nil
-		}
-		in.NextToken = page.NextToken
-	}
+	under, err := vane.AllUnder(ctx, n.Store, canon, func(p *vane.Parameter) bool { return flag.IsFlagName(p.Name) })
+	return append(out, under...), err
 }
 
 // globBase is the part of a rule's path before its first wildcard, cut

@@ -80,22 +80,9 @@ func (j *Policies) Run(ctx context.Context, now time.Time) (int, error) {
 		return 0, err
 	}
 	var out []*vane.EventDelivery
-	in := &vane.ByPathInput{Path: "/", Recursive: true, Limit: vane.MaxPageSize}
-	var params []*vane.Parameter
-	for {
-		page, err := j.Store.ByPath(ctx, in)
-		if err != nil {
-			return 0, err
-		}
-		for _, p := range page.Parameters {
-			if p.Policies != "" {
-				params = append(params, p)
-			}
-		}
-		if page.NextToken == "" {
-			break
-		}
-		in.NextToken = page.NextToken
+	params, err := vane.AllUnder(ctx, j.Store, "/", func(p *vane.Parameter) bool { return p.Policies != "" })
+	if err != nil {
+		return 0, err
 	}
 	for _, p := range params {
 		ps, _, err := vane.ParsePolicies(p.Policies)

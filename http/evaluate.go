@@ -175,21 +175,5 @@ func (s *Server) handleEvaluateAll(w http.ResponseWriter, r *http.Request) {
 
 // flagsUnder returns the latest version of every flag under path.
 func (s *Server) flagsUnder(ctx context.Context, path string) ([]*vane.Parameter, error) {
-	var out []*vane.Parameter
-	in := &vane.ByPathInput{Path: path, Recursive: true, Limit: vane.MaxPageSize}
-	for {
-		page, err := s.Store.ByPath(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page.Parameters {
-			if flag.IsFlagName(p.Name) {
-				out = append(out, p)
-			}
-		}
-		if page.NextToken == "" {
-			return out, nil
-		}
-		in.NextToken = page.NextToken
-	}
+	return vane.AllUnder(ctx, s.Store, path, func(p *vane.Parameter) bool { return flag.IsFlagName(p.Name) })
 }

@@ -405,7 +405,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Successful reads are the hot path and probes are noise: both log at
 	// debug. Writes and failures log at info.
 	level := slog.LevelInfo
-	if rw.status < 400 && (r.Method == http.MethodGet || r.Method == http.MethodHead || isSSMRead(route)) {
+	if rw.status < 400 && (r.Method == http.MethodGet || r.Method == http.MethodHead || isReadRoute(route)) {
 		level = slog.LevelDebug
 	}
 	s.Logger.LogAttrs(ctx, level, "request",
@@ -489,6 +489,18 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// postReads are the routes that read with POST: evaluations, which
+// services call on every request they serve, and the permission check.
+var postReads = map[string]bool{
+	"POST /v1/evaluate/{name...}": true, "POST /v1/evaluate": true, "POST /v1/session/check": true,
+	ofrepSingle: true, ofrepBulk: true,
+}
+
+// isReadRoute reports whether a route reads with POST (the access log
+// then logs it at debug, as it does GETs): evaluations, OFREP, and the
+// SSM protocol's Get*, Describe* and List* operations.
+func isReadRoute(route string) bool { return postReads[route] || isSSMRead(route) }
 
 // isSSMRead reports whether a route label names a read of the SSM protocol
 // (its routes are "POST / AmazonSSM.<Operation>").

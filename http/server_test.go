@@ -444,9 +444,36 @@ func TestAccessLog(t *testing.T) {
 	if strings.Contains(logs, value) {
 		t.Fatalf("a parameter value was logged:\n%s", logs)
 	}
-	want := `msg=request method=PUT route="PUT /v1/parameters/{name...}" status=201`
+	want := `level=INFO msg=request method=PUT route="PUT /v1/parameters/{name...}" status=201`
 	if !strings.Contains(logs, want) || !strings.Contains(logs, "request_id="+r.Header.Get("X-Request-Id")) {
 		t.Fatalf("access log lacks %s with the request id:\n%s", want, logs)
+	}
+}
+
+// TestAccessLogReadsAtDebug: reads made with POST (evaluations, OFREP,
+// SSM reads) log at debug like GETs, so that a service evaluating flags
+// all day writes no info line per request; refusals and errors stay at
+// info.
+func TestAccessLogReadsAtDebug(t *testing.T) {
+	s := MustOpen(t)
+	s.MustPut(t, "/app/features/x", "true")
+	s.Do(t, "POST", "/v1/evaluate/app/features/x", `{}`).Want(t, 200, nil)
+	s.Do(t, "POST", "/v1/evaluate", `{"path":"/app/"}`).Want(t, 200, nil)
+	s.Do(t, "POST", "/ofrep/v1/evaluate/flags/app/features/x", `{"context":{}}`).Want(t, 200, nil)
+	s.Do(t, "POST", "/ofrep/v1/evaluate/flags", `{"context":{}}`).Want(t, 200, nil)
+	s.Do(t, "POST", "/", `{"Name":"/app/features/x"}`, "X-Amz-Target", "AmazonSSM.GetParameter", "Content-Type", "application/x-amz-json-1.1").Want(t, 200, nil)
+	s.Do(t, "POST", "/v1/evaluate/app/features/missing", `{}`)
+	logs := s.Logs.String()
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, "msg=request") || strings.Contains(line, "status=404") || strings.Contains(line, "PUT") {
+			continue
+		}
+		if !strings.Contains(line, "level=DEBUG") {
+			t.Errorf("a read logged above debug: %s", line)
+		}
+	}
+	if !strings.Contains(logs, `level=INFO msg=request method=POST route="POST /v1/evaluate/{name...}" status=404`) {
+		t.Errorf("a failed evaluation is not at info:\n%s", logs)
 	}
 }
 

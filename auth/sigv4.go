@@ -18,6 +18,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -167,6 +168,56 @@ type SigV4Verifier struct {
 	MaxSkew time.Duration
 	// Now returns the current time; time.Now if nil.
 	Now func() time.Time
+	// Signers, if set, keeps a signer per access key and secret across
+	// requests, so the signing key derived from the secret, date, region
+	// and service is computed once a day per key rather than for every
+	// request. nil derives it every time.
+	Signers *SignerCache
+}
+
+// DefaultSignerCacheSize bounds a SignerCache.
+const DefaultSignerCacheSize = 1024
+
+// SignerCache keeps one SigV4 signer per access key id and secret. A
+// signer caches the keys it derives (per date, region and service), but
+// not by secret, so the cache is keyed by the secret's hash as well: a
+// changed secret gets a new signer, and the old one is never used again.
+// A disabled or deleted key never reaches its signer, since the secret
+// lookup refuses it first. The cache holds at most Size signers and is
+// emptied when full. It is safe for concurrent use.
+type SignerCache struct {
+	Size    int // DefaultSignerCacheSize when 0
+	mu      sync.Mutex
+	signers map[[sha256.Size]byte]*v4.Signer
+}
+
+func (c *SignerCache) signer(accessKeyID, secret string) *v4.Signer {
+	if c == nil {
+		return v4.NewSigner()
+	}
+	k := sha256.Sum256([]byte(accessKeyID + "\x00" + secret))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.signers[k]; ok {
+		return s
+	}
+	size := c.Size
+	if size <= 0 {
+		size = DefaultSignerCacheSize
+	}
+	if c.signers == nil || len(c.signers) >= size {
+		c.signers = make(map[[sha256.Size]byte]*v4.Signer, size)
+	}
+	s := v4.NewSigner()
+	c.signers[k] = s
+	return s
+}
+
+// Len returns how many signers the cache holds.
+func (c *SignerCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.signers)
 }
 
 // SigV4Authorization is a parsed SigV4 Authorization header:
@@ -437,7 +488,7 @@ func (v *SigV4Verifier) Verify(ctx context.Context, r *http.Request, body []byte
 			return "", a.errorf(SigV4InvalidSignature, "%s Vane cannot verify a signature over the '%s' header.", sigV4MsgMismatch, n)
 		}
 	}
-	want, wantHeaders, err := signSigV4(ctx, r, a, secret, payloadHash, signingTime, service)
+	want, wantHeaders, err := signSigV4(ctx, v.Signers.signer(a.AccessKeyID, secret), r, a, secret, payloadHash, signingTime, service)
 	if err != nil {
 		return "", err
 	}
@@ -459,7 +510,7 @@ func (v *SigV4Verifier) Verify(ctx context.Context, r *http.Request, body []byte
 // signSigV4 signs a copy of r that holds only what a says was signed, with
 // aws-sdk-go-v2's signer, and returns the signature and signed-header list
 // the signer produced.
-func signSigV4(ctx context.Context, r *http.Request, a *SigV4Authorization, secret, payloadHash string, signingTime time.Time, service string) (signature, signedHeaders string, err error) {
+func signSigV4(ctx context.Context, signer *v4.Signer, r *http.Request, a *SigV4Authorization, secret, payloadHash string, signingTime time.Time, service string) (signature, signedHeaders string, err error) {
 	cp := &http.Request{
 		Method: r.Method,
 		// No scheme: the signer would strip a default port from Host for
@@ -488,11 +539,12 @@ func signSigV4(ctx context.Context, r *http.Request, a *SigV4Authorization, secr
 			cp.Header[k] = r.Header.Values(k)
 		}
 	}
-	// A signer per call: the SDK caches derived signing keys by access
-	// key id, region, service and day but not by secret, so a shared
-	// signer would keep accepting a replaced secret until midnight UTC.
+	// The signer comes from a SignerCache keyed by the secret as well:
+	// the SDK caches derived signing keys by access key id, region,
+	// service and day but not by secret, so one signer shared across
+	// secrets would keep accepting a replaced secret until midnight UTC.
 	creds := aws.Credentials{AccessKeyID: a.AccessKeyID, SecretAccessKey: secret}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, cp, payloadHash, service, a.Region, signingTime); err != nil {
+	if err := signer.SignHTTP(ctx, creds, cp, payloadHash, service, a.Region, signingTime); err != nil {
 		return "", "", fmt.Errorf("auth: signing the request copy: %w", err)
 	}
 	// The signer wrote its own Authorization header; read back its

@@ -810,23 +810,68 @@ func FuzzSigV4Header(f *testing.F) {
 	})
 }
 
-// BenchmarkSigV4Verify measures Verify on captured requests: the CLI's
-// four signed headers and the JS SDK's nine.
+// BenchmarkSigV4Verify measures Verify on captured requests (the CLI's
+// four signed headers and the JS SDK's nine), deriving the signing key
+// for each request and with a SignerCache, in the same run.
 func BenchmarkSigV4Verify(b *testing.B) {
 	for _, fx := range loadFixtures(b) {
 		if fx.Name != "cli-get-parameter" && fx.Name != "js-put-parameter" && fx.Name != "go-get-parameter" {
 			continue
 		}
-		b.Run(fx.Name, func(b *testing.B) {
-			r, body := readWire(b, fx.wire(fx.Request.Body))
-			v := fx.verifier(b, r)
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := v.Verify(ctx, r, body); err != nil {
-					b.Fatal(err)
-				}
+		for _, cached := range []bool{false, true} {
+			name := fx.Name + "/derive-each-time"
+			if cached {
+				name = fx.Name + "/signer-cache"
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				r, body := readWire(b, fx.wire(fx.Request.Body))
+				v := fx.verifier(b, r)
+				if cached {
+					v.Signers = &auth.SignerCache{}
+				}
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := v.Verify(ctx, r, body); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSignerCacheRefusesAReplacedSecret: a signer cached for a key and
+// its old secret is not used once the secret changes, so the old
+// secret's signatures are refused at once; the cache stays bounded.
+func TestSignerCacheRefusesAReplacedSecret(t *testing.T) {
+	for _, fx := range loadFixtures(t) {
+		if fx.Name != "cli-get-parameter" {
+			continue
+		}
+		r, body := readWire(t, fx.wire(fx.Request.Body))
+		v := fx.verifier(t, r)
+		cache := &auth.SignerCache{Size: 2}
+		v.Signers = cache
+		if _, err := v.Verify(context.Background(), r, body); err != nil {
+			t.Fatalf("the fixture's own secret: %v", err)
+		}
+		good := v.Secret
+		v.Secret = func(ctx context.Context, id string) (string, error) { return "a-new-secret-after-rotation", nil }
+		if _, err := v.Verify(context.Background(), r, body); err == nil {
+			t.Fatal("a signature made with the old secret passed after the secret changed")
+		}
+		v.Secret = good
+		if _, err := v.Verify(context.Background(), r, body); err != nil {
+			t.Fatalf("the old secret again: %v", err)
+		}
+		for i := range 5 {
+			cache.Len() // bounded below
+			v.Secret = func(ctx context.Context, id string) (string, error) { return fmt.Sprintf("secret-%d", i), nil }
+			v.Verify(context.Background(), r, body)
+		}
+		if n := cache.Len(); n > 2 {
+			t.Errorf("the cache holds %d signers; its size is 2", n)
+		}
 	}
 }

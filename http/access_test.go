@@ -426,3 +426,37 @@ func TestReadAuditing(t *testing.T) {
 		t.Errorf("listing audited as %+v, %v; want one entry for the card key by reader", page, err)
 	}
 }
+
+// TestSigV4SignerCacheDoesNotOutliveAKey: with the signing keys cached, a
+// key disabled or deleted is refused on its very next request, as before.
+func TestSigV4SignerCacheDoesNotOutliveAKey(t *testing.T) {
+	a := mustOpenAccess(t)
+	a.as(t, "admin", "PUT", "/v1/parameters/app/prod/x", `{"type":"String","value":"v"}`).Want(t, 201, nil)
+	ctx := context.Background()
+	get := func(who string) error {
+		_, err := a.ssmAs(t, who).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/prod/x")})
+		return err
+	}
+	for range 3 { // the signer is cached after the first
+		if err := get("writer"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yes := true
+	if _, err := a.keys.UpdateKey(ctx, a.creds["writer"][0], &auth.KeyUpdate{Disabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	var ae smithy.APIError
+	if err := get("writer"); !errors.As(err, &ae) || ae.ErrorCode() != "UnrecognizedClientException" {
+		t.Fatalf("the disabled key's next request: %v", err)
+	}
+	if err := get("reader"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.keys.DeleteKey(ctx, a.creds["reader"][0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := get("reader"); !errors.As(err, &ae) || ae.ErrorCode() != "UnrecognizedClientException" {
+		t.Fatalf("the deleted key's next request: %v", err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/auth"
 	"github.com/vanehq/vane/flag"
 	"github.com/vanehq/vane/guard"
 	"github.com/vanehq/vane/metrics"
@@ -128,11 +129,12 @@ type Server struct {
 	srv      *http.Server
 	served   chan error // the result of srv.Serve
 	closing  bool
-	flags    flagCache       // compiled flags for /v1/evaluate
-	usage    flag.Recorder   // evaluation counts until FlushUsage
-	limit    *limiter        // nil without a RateLimit
-	settings *guard.Settings // reads SettingAuditedReadPaths
-	scheme   string          // "https" with TLS, else "" (http)
+	flags    flagCache        // compiled flags for /v1/evaluate
+	usage    flag.Recorder    // evaluation counts until FlushUsage
+	limit    *limiter         // nil without a RateLimit
+	settings *guard.Settings  // reads SettingAuditedReadPaths
+	signers  auth.SignerCache // SigV4 signers by key and secret
+	scheme   string           // "https" with TLS, else "" (http)
 }
 
 // NewServer returns a Server with the defaults: Addr DefaultAddr, a logger

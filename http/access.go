@@ -64,12 +64,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	} else {
 		token := bearerToken(r)
 		if token == "" {
-			if p, session, status, ok := s.authenticateSession(w, r); ok {
+			if p, rs, status, ok := s.authenticateSession(w, r); ok {
 				if status != 0 {
 					return r, status
 				}
 				ctx := context.WithValue(r.Context(), principalKey{}, p)
-				ctx = context.WithValue(ctx, sessionKey{}, session)
+				ctx = context.WithValue(ctx, sessionKey{}, rs)
 				ctx = vane.NewContextWithPrincipal(ctx, p.Key.Name)
 				return r.WithContext(ctx), 0
 			}

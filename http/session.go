@@ -28,11 +28,18 @@ const maxPermissionChecks = 500
 
 type sessionKey struct{}
 
-// sessionToken returns the session token a request was authenticated
-// with, or "" for a request authenticated otherwise.
-func sessionToken(ctx context.Context) string {
-	t, _ := ctx.Value(sessionKey{}).(string)
-	return t
+// requestSession is the dashboard session a request was authenticated
+// with: its token (from the cookie) and its record.
+type requestSession struct {
+	token string
+	*auth.Session
+}
+
+// sessionOf returns the session a request was authenticated with, or nil
+// for a request authenticated otherwise.
+func sessionOf(ctx context.Context) *requestSession {
+	rs, _ := ctx.Value(sessionKey{}).(*requestSession)
+	return rs
 }
 
 // safeMethod reports whether a method only reads.
@@ -82,25 +89,25 @@ func (s *Server) refuseForgery(w http.ResponseWriter, r *http.Request) int {
 
 // authenticateSession authenticates a native API request by its session
 // cookie; ok is false when the request has none.
-func (s *Server) authenticateSession(w http.ResponseWriter, r *http.Request) (p *auth.Principal, token string, status int, ok bool) {
+func (s *Server) authenticateSession(w http.ResponseWriter, r *http.Request) (p *auth.Principal, rs *requestSession, status int, ok bool) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || s.Access.Sessions == nil || !strings.HasPrefix(r.URL.Path, "/v1/") {
-		return nil, "", 0, false
+		return nil, nil, 0, false
 	}
-	_, p, err = s.Access.Sessions.Resume(r.Context(), c.Value)
+	sess, p, err := s.Access.Sessions.Resume(r.Context(), c.Value)
 	if err != nil {
 		s.auditRefusal(r.Context(), "", "vane:Authenticate", r.URL.Path, vane.ErrorCode(err), "session: "+err.Error())
 		s.clearSessionCookie(w, r)
 		s.writeError(w, r, err)
-		return nil, "", ErrorStatus(vane.ErrorCode(err)), true
+		return nil, nil, ErrorStatus(vane.ErrorCode(err)), true
 	}
 	if !safeMethod(r.Method) && !auth.CheckCSRF(c.Value, r.Header.Get(CSRFHeader)) {
 		s.auditRefusal(r.Context(), p.Key.ID, "vane:Authenticate", r.URL.Path, vane.EFORBIDDEN, "session without its anti-forgery token")
 		s.writeError(w, r, vane.Errorf(vane.EFORBIDDEN,
 			"request refused as a possible cross-site request forgery: a request made with a dashboard session must carry the session's %s header", CSRFHeader))
-		return nil, "", http.StatusForbidden, true
+		return nil, nil, http.StatusForbidden, true
 	}
-	return p, c.Value, 0, true
+	return p, &requestSession{token: c.Value, Session: sess}, 0, true
 }
 
 func (s *Server) registerSessionRoutes(mux *http.ServeMux) {
@@ -144,15 +151,10 @@ func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	var token string
 	var expires time.Time
-	token := sessionToken(ctx)
-	if token != "" {
-		sess, _, err := s.Access.Sessions.Resume(ctx, token)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		expires = sess.Expires
+	if rs := sessionOf(ctx); rs != nil {
+		token, expires = rs.token, rs.Expires // resumed by authenticate
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, s.describeCaller(ctx, principalOf(ctx), token, expires))
@@ -199,12 +201,12 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 // handleSignOut serves DELETE /v1/session: the session ends on the
 // server, on every node.
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
-	token := sessionToken(r.Context())
-	if token == "" {
+	rs := sessionOf(r.Context())
+	if rs == nil {
 		s.writeError(w, r, invalidf("this request was not made with a dashboard session: there is nothing to sign out of"))
 		return
 	}
-	if err := s.Access.Sessions.SignOut(r.Context(), token); err != nil {
+	if err := s.Access.Sessions.SignOut(r.Context(), rs.token); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

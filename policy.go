@@ -50,6 +50,19 @@ type Policies struct {
 	NoChange time.Duration
 }
 
+// Due returns when a policy of ps acts, for a version last changed at
+// lastModified: the expiration, the notification before it, or the end of
+// the time a NoChangeNotification allows.
+func (ps *Policies) Due(pol ParameterPolicy, lastModified time.Time) time.Time {
+	switch pol.Type {
+	case PolicyExpirationNotification:
+		return ps.Notify
+	case PolicyNoChangeNotification:
+		return lastModified.Add(ps.NoChange)
+	}
+	return ps.Expires
+}
+
 // ParsePolicies parses and checks a Policies member: a JSON array of at
 // most MaxPolicies policies, at most one of each type, with the
 // attributes each type takes. It returns them with their normalized text

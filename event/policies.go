@@ -90,16 +90,7 @@ func (j *Policies) Run(ctx context.Context, now time.Time) (int, error) {
 			continue
 		}
 		for _, pol := range ps.List {
-			var due time.Time
-			switch pol.Type {
-			case vane.PolicyExpiration:
-				due = ps.Expires
-			case vane.PolicyExpirationNotification:
-				due = ps.Notify
-			case vane.PolicyNoChangeNotification:
-				due = p.LastModified.Add(ps.NoChange)
-			}
-			if now.Before(due) {
+			if now.Before(ps.Due(pol, p.LastModified)) {
 				continue
 			}
 			status, reason := "", ""

@@ -849,15 +849,8 @@ func ssmPolicies(p *vane.Parameter, now time.Time) []ssmPolicy {
 		return out
 	}
 	for _, pol := range ps.List {
-		due := ps.Expires
-		switch pol.Type {
-		case vane.PolicyExpirationNotification:
-			due = ps.Notify
-		case vane.PolicyNoChangeNotification:
-			due = p.LastModified.Add(ps.NoChange)
-		}
 		status := "Pending"
-		if !now.Before(due) {
+		if !now.Before(ps.Due(pol, p.LastModified)) {
 			status = "Finished"
 		}
 		out = append(out, ssmPolicy{PolicyText: pol.Text(), PolicyType: pol.Type, PolicyStatus: status})

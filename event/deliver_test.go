@@ -526,3 +526,26 @@ func TestReplayIsNotResent(t *testing.T) {
 		t.Fatalf("the receiver got %d events; want the 3, each once", len(got))
 	}
 }
+
+// TestPeriodicTick: the scan runs when due, wakes the rules' jobs when it
+// queued notices, and waits its period before running again.
+func TestPeriodicTick(t *testing.T) {
+	f := newFixture(t)
+	rc := newReceiver(t, f.clock)
+	f.rule(t, vane.EventRule{Name: "lifecycle", Path: "/app/", URL: rc.URL, Operations: []string{vane.EventFlagExpired}})
+	f.put(t, "/app/prod/features/old", `{"enabled": true, "expires": "2026-01-01T00:00:00Z"}`, vane.TypeString)
+	woken := 0
+	n := &event.Notices{Events: f.st, Store: f.idx, Seq: f.idx.Seq, Every: time.Hour, Queued: func() { woken++ }}
+	now := f.clock()
+	next, err := n.Tick(context.Background(), now)
+	if err != nil || !next.Equal(now.Add(time.Hour)) || woken != 1 {
+		t.Fatalf("first tick: next %v, err %v, woken %d", next, err, woken)
+	}
+	again, err := n.Tick(context.Background(), now.Add(30*time.Minute))
+	if err != nil || !again.Equal(next) || woken != 1 {
+		t.Fatalf("a tick before the period ended: next %v, err %v, woken %d", again, err, woken)
+	}
+	if later, _ := n.Tick(context.Background(), next); !later.Equal(next.Add(time.Hour)) || woken != 2 {
+		t.Fatalf("a tick at the period's end: next %v, woken %d", later, woken)
+	}
+}

@@ -41,7 +41,7 @@ type Notices struct {
 	// jobs).
 	Queued func()
 
-	next time.Time
+	period period
 }
 
 // Changes implements job.Job; the scan reads no changes.
@@ -49,22 +49,7 @@ func (n *Notices) Changes(context.Context, []vane.Change) error { return nil }
 
 // Tick runs the scan when it is due.
 func (n *Notices) Tick(ctx context.Context, now time.Time) (time.Time, error) {
-	if now.Before(n.next) {
-		return n.next, nil
-	}
-	queued, err := n.Scan(ctx, now)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if queued > 0 && n.Queued != nil {
-		n.Queued()
-	}
-	every := n.Every
-	if every <= 0 {
-		every = DefaultNoticeEvery
-	}
-	n.next = now.Add(every)
-	return n.next, nil
+	return n.period.tick(ctx, now, n.Every, DefaultNoticeEvery, n.Scan, n.Queued)
 }
 
 // Scan queues the notices due at now and returns how many were new or
@@ -187,4 +172,31 @@ func globBase(pattern string) string {
 		return pattern
 	}
 	return pattern[:strings.LastIndexByte(pattern[:i], '/')+1]
+}
+
+// period times a job that runs every so often (the lifecycle scan, the
+// policy job): its Tick runs the work when due and says when it is due
+// next.
+type period struct{ next time.Time }
+
+// tick runs run at now when it is due, tells queued when run queued
+// notices, and returns when it is due next (every, or def when every is
+// 0, after now).
+func (p *period) tick(ctx context.Context, now time.Time, every, def time.Duration,
+	run func(context.Context, time.Time) (int, error), queued func()) (time.Time, error) {
+	if now.Before(p.next) {
+		return p.next, nil
+	}
+	n, err := run(ctx, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if n > 0 && queued != nil {
+		queued()
+	}
+	if every <= 0 {
+		every = def
+	}
+	p.next = now.Add(every)
+	return p.next, nil
 }

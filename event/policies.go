@@ -42,8 +42,8 @@ type Policies struct {
 	Logger          *slog.Logger
 	Queued          func()
 
-	next  time.Time
-	tried map[string]bool // name@version of expirations the guard refused
+	period period
+	tried  map[string]bool // name@version of expirations the guard refused
 }
 
 // Changes implements job.Job: policies are checked by time.
@@ -51,22 +51,7 @@ func (j *Policies) Changes(context.Context, []vane.Change) error { return nil }
 
 // Tick checks the policies when due.
 func (j *Policies) Tick(ctx context.Context, now time.Time) (time.Time, error) {
-	if now.Before(j.next) {
-		return j.next, nil
-	}
-	queued, err := j.Run(ctx, now)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if queued > 0 && j.Queued != nil {
-		j.Queued()
-	}
-	every := j.Every
-	if every <= 0 {
-		every = DefaultPolicyEvery
-	}
-	j.next = now.Add(every)
-	return j.next, nil
+	return j.period.tick(ctx, now, j.Every, DefaultPolicyEvery, j.Run, j.Queued)
 }
 
 // Run acts on the policies due at now and returns how many notices it

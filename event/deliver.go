@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -304,7 +305,7 @@ func (d *Deliverer) send(ctx context.Context, r *vane.EventRule, ev *vane.EventD
 	body := []byte(ev.Body)
 	if r.Target == vane.TargetSlack {
 		var e Event
-		if err := jsonUnmarshal(body, &e); err != nil {
+		if err := json.Unmarshal(body, &e); err != nil {
 			return 0, err
 		}
 		link := ""

@@ -99,7 +99,6 @@ test('toggle a flag, confirming in a protected environment, and see it through t
   const { context, page, errors } = await signedIn(admin);
   // staging is not protected: no confirmation.
   await cell(page, '/billing/staging/features/dark-mode').getByRole('button').click();
-  await page.waitForFunction(async () => true);
   await waitFor(async () => (await call(vane, 'GET', '/v1/parameters/billing/staging/features/dark-mode')).value === 'true');
   // prod is: the dialog names the environment and the flag.
   await cell(page, '/billing/prod/features/new-checkout').getByRole('button').click();

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -264,20 +263,9 @@ func TestEventsWebhookEndToEnd(t *testing.T) {
 // the other goes on.
 func TestEventsOnPostgresOneNodeDelivers(t *testing.T) {
 	bin := vaneBinary(t)
-	store := postgresURL(t)
-	keys := filepath.Join(t.TempDir(), "keyring.json")
 	client := &http.Client{Timeout: 10 * time.Second}
 	const lease = 3 * time.Second
-	start := func() *crashServer {
-		return startServeProcess(t, bin, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", store,
-			"--master-key-file", keys, "--job-lease", lease.String())
-	}
-	nodes := []*crashServer{start(), start()}
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			n.cmd.Process.Kill()
-		}
-	})
+	nodes := startPostgresNodes(t, bin, 2, lease)
 	h := newHookReceiver(t)
 	createHookRule(t, bin, nodes[0].url, h, "--path", "/pg/")
 	var want []string

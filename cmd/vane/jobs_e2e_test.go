@@ -174,20 +174,9 @@ func driverOf(nodes []*crashServer) []*crashServer {
 // within the lease and finishes the rollout, each step written once.
 func TestRolloutsOnPostgresOneDriverTakesOver(t *testing.T) {
 	bin := vaneBinary(t)
-	store := postgresURL(t)
-	keys := filepath.Join(t.TempDir(), "keyring.json")
 	client := &http.Client{Timeout: 10 * time.Second}
 	const lease = 3 * time.Second
-	start := func() *crashServer {
-		return startServeProcess(t, bin, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", store,
-			"--master-key-file", keys, "--job-lease", lease.String())
-	}
-	nodes := []*crashServer{start(), start()}
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			n.cmd.Process.Kill()
-		}
-	})
+	nodes := startPostgresNodes(t, bin, 2, lease)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(driverOf(nodes)) != 1 {
 		if time.Now().After(deadline) {
@@ -306,4 +295,24 @@ func TestSDKReportedErrorsRollBack(t *testing.T) {
 	if p, _ := getParameter(client, srv.url, name, ""); p.Value != "false" {
 		t.Fatalf("flag after the rollback: %q", p.Value)
 	}
+}
+
+// startPostgresNodes starts n `vane serve` processes (--dev) on one
+// PostgreSQL database and one keyring, with a job lease of lease, and
+// kills them when the test ends.
+func startPostgresNodes(t *testing.T, bin string, n int, lease time.Duration) []*crashServer {
+	t.Helper()
+	store := postgresURL(t)
+	keys := filepath.Join(t.TempDir(), "keyring.json")
+	var nodes []*crashServer
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			n.cmd.Process.Kill()
+		}
+	})
+	for range n {
+		nodes = append(nodes, startServeProcess(t, bin, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", store,
+			"--master-key-file", keys, "--job-lease", lease.String()))
+	}
+	return nodes
 }

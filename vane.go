@@ -10,6 +10,7 @@ package vane
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -366,4 +367,24 @@ func AllUnder(ctx context.Context, s Store, path string, keep func(*Parameter) b
 		}
 		in.NextToken = page.NextToken
 	}
+}
+
+// AtOrUnder is AllUnder with, first, the parameter path itself names
+// (path "/a/b/" names "/a/b"), when there is one and keep accepts it.
+func AtOrUnder(ctx context.Context, s Store, path string, keep func(*Parameter) bool) ([]*Parameter, error) {
+	var out []*Parameter
+	if name := strings.TrimSuffix(path, "/"); name != "" {
+		p, err := s.Get(ctx, name)
+		switch {
+		case err == nil && (keep == nil || keep(p)):
+			out = append(out, p)
+		case err != nil && ErrorCode(err) != ENOTFOUND:
+			return nil, err
+		}
+	}
+	under, err := AllUnder(ctx, s, path, keep)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, under...), nil
 }

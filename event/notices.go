@@ -150,18 +150,11 @@ func notice(r *vane.EventRule, e *Event, key string, now time.Time) *vane.EventD
 
 // flagsUnder returns the latest version of every flag under path.
 func (n *Notices) flagsUnder(ctx context.Context, path string) ([]*vane.Parameter, error) {
-	var out []*vane.Parameter
-	if name := strings.TrimSuffix(path, "/"); name != "" && flag.IsFlagName(name) {
-		if p, err := n.Store.Get(ctx, name); err == nil {
-			out = append(out, p)
-		}
-	}
 	canon, err := vane.ValidatePath(path)
 	if err != nil {
-		return out, nil // a single name: nothing below it
+		return nil, nil // not a path a rule can select names under
 	}
-	under, err := vane.AllUnder(ctx, n.Store, canon, func(p *vane.Parameter) bool { return flag.IsFlagName(p.Name) })
-	return append(out, under...), err
+	return vane.AtOrUnder(ctx, n.Store, canon, func(p *vane.Parameter) bool { return flag.IsFlagName(p.Name) })
 }
 
 // globBase is the part of a rule's path before its first wildcard, cut

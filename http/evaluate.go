@@ -175,5 +175,8 @@ func (s *Server) handleEvaluateAll(w http.ResponseWriter, r *http.Request) {
 
 // flagsUnder returns the latest version of every flag under path.
 func (s *Server) flagsUnder(ctx context.Context, path string) ([]*vane.Parameter, error) {
-	return vane.AllUnder(ctx, s.Store, path, func(p *vane.Parameter) bool { return flag.IsFlagName(p.Name) })
+	return vane.AllUnder(ctx, s.Store, path, isFlag)
 }
+
+// isFlag reports whether a parameter is a flag, by its name.
+func isFlag(p *vane.Parameter) bool { return flag.IsFlagName(p.Name) }

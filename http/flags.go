@@ -114,19 +114,10 @@ func (s *Server) scanFlags(ctx context.Context, path string, now time.Time) (*fl
 	if err != nil {
 		return nil, err
 	}
-	var out []*vane.Parameter
-	if name := strings.TrimSuffix(canon, "/"); flag.IsFlagName(name) {
-		if p, err := s.Store.Get(ctx, name); err == nil {
-			out = append(out, p)
-		} else if vane.ErrorCode(err) != vane.ENOTFOUND {
-			return nil, err
-		}
-	}
-	under, err := s.flagsUnder(ctx, canon)
+	out, err := vane.AtOrUnder(ctx, s.Store, canon, isFlag)
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, under...)
 	sc := &flagScan{params: s.filterParameters(ctx, auth.ActionGetParametersByPath, out)}
 	if s.Usage != nil {
 		sc.tracked = true

@@ -115,7 +115,7 @@ func (s *Server) authenticateSigV4(r *http.Request) (*auth.Principal, error) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	keys := s.Access.Keys
-	v := &auth.SigV4Verifier{Now: s.Now, Signers: &s.signers, Secret: func(ctx context.Context, id string) (string, error) {
+	v := &auth.SigV4Verifier{Now: s.Now, SigningKeys: &s.signingKeys, Secret: func(ctx context.Context, id string) (string, error) {
 		secret, err := keys.SecretFor(ctx, id)
 		var ke *auth.KeyError
 		if errors.As(err, &ke) {

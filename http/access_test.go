@@ -427,9 +427,9 @@ func TestReadAuditing(t *testing.T) {
 	}
 }
 
-// TestSigV4SignerCacheDoesNotOutliveAKey: with the signing keys cached, a
+// TestSigV4SigningKeyCacheDoesNotOutliveAKey: with the signing keys cached, a
 // key disabled or deleted is refused on its very next request, as before.
-func TestSigV4SignerCacheDoesNotOutliveAKey(t *testing.T) {
+func TestSigV4SigningKeyCacheDoesNotOutliveAKey(t *testing.T) {
 	a := mustOpenAccess(t)
 	a.as(t, "admin", "PUT", "/v1/parameters/app/prod/x", `{"type":"String","value":"v"}`).Want(t, 201, nil)
 	ctx := context.Background()
@@ -437,7 +437,7 @@ func TestSigV4SignerCacheDoesNotOutliveAKey(t *testing.T) {
 		_, err := a.ssmAs(t, who).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/prod/x")})
 		return err
 	}
-	for range 3 { // the signer is cached after the first
+	for range 3 { // the signing key is cached after the first
 		if err := get("writer"); err != nil {
 			t.Fatal(err)
 		}

@@ -123,18 +123,18 @@ type Server struct {
 	idPrefix string
 	idSeq    atomic.Uint64
 
-	open     atomic.Bool // Open succeeded and Close has not begun
-	mu       sync.Mutex
-	ln       net.Listener
-	srv      *http.Server
-	served   chan error // the result of srv.Serve
-	closing  bool
-	flags    flagCache        // compiled flags for /v1/evaluate
-	usage    flag.Recorder    // evaluation counts until FlushUsage
-	limit    *limiter         // nil without a RateLimit
-	settings *guard.Settings  // reads SettingAuditedReadPaths
-	signers  auth.SignerCache // SigV4 signers by key and secret
-	scheme   string           // "https" with TLS, else "" (http)
+	open        atomic.Bool // Open succeeded and Close has not begun
+	mu          sync.Mutex
+	ln          net.Listener
+	srv         *http.Server
+	served      chan error // the result of srv.Serve
+	closing     bool
+	flags       flagCache            // compiled flags for /v1/evaluate
+	usage       flag.Recorder        // evaluation counts until FlushUsage
+	limit       *limiter             // nil without a RateLimit
+	settings    *guard.Settings      // reads SettingAuditedReadPaths
+	signingKeys auth.SigningKeyCache // derived SigV4 signing keys
+	scheme      string               // "https" with TLS, else "" (http)
 }
 
 // NewServer returns a Server with the defaults: Addr DefaultAddr, a logger

@@ -357,6 +357,9 @@ func AllUnder(ctx context.Context, s Store, path string, keep func(*Parameter) b
 		if err != nil {
 			return nil, err
 		}
+		if out == nil {
+			out = make([]*Parameter, 0, len(page.Parameters))
+		}
 		for _, p := range page.Parameters {
 			if keep == nil || keep(p) {
 				out = append(out, p)

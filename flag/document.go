@@ -78,8 +78,26 @@ var conditionKeys = []string{"action", "key", "value"}
 // IsFlagName reports whether a parameter name is a flag's: one of its
 // path segments before the last is "features".
 func IsFlagName(name string) bool {
-	segs := strings.Split(strings.Trim(name, "/"), "/")
-	return slices.Contains(segs[:len(segs)-1], "features")
+	name = strings.Trim(name, "/")
+	// Every segment but the last, without splitting: this runs for each
+	// parameter a bulk evaluation lists.
+	dir, _, ok := cutLast(name, '/')
+	for ok {
+		var seg string
+		seg, dir, ok = strings.Cut(dir, "/")
+		if seg == "features" {
+			return true
+		}
+	}
+	return false
+}
+
+// cutLast slices s around the last instance of sep.
+func cutLast(s string, sep byte) (before, after string, found bool) {
+	if i := strings.LastIndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
 }
 
 // Key returns the flag key of a name: its last path segment.

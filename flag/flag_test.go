@@ -151,6 +151,11 @@ func TestIsFlagName(t *testing.T) {
 		"/myapp/prod/features":              false,
 		"/myapp/featuresx/y":                false,
 		"features":                          false,
+		"/features/features":                true,
+		"/x/features/":                      false,
+		"/a//features/x":                    true,
+		"features/x/":                       true,
+		"":                                  false,
 	} {
 		if got := vflag.IsFlagName(name); got != want {
 			t.Errorf("IsFlagName(%q) = %v, want %v", name, got, want)

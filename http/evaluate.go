@@ -86,25 +86,24 @@ func (s *Server) compiled(p *vane.Parameter) *compiledFlag {
 	return s.flags.compile(p, rec)
 }
 
-// evaluate evaluates one flag parameter at time now.
-func (s *Server) evaluate(p *vane.Parameter, ctx flag.Context, now time.Time) *evaluationJSON {
+// evaluate evaluates one flag parameter at time now into out.
+func (s *Server) evaluate(out *evaluationJSON, p *vane.Parameter, ctx flag.Context, now time.Time) {
 	cf := s.compiled(p)
-	out := &evaluationJSON{Name: p.Name, Version: p.Version}
-	if cf.tally != nil {
-		defer func() { cf.tally.AddResult(out.Reason, out.Variant) }()
-	}
+	*out = evaluationJSON{Name: p.Name, Version: p.Version}
 	if cf.err != nil {
 		out.Reason, out.ErrorCode = flag.ReasonError, flag.ErrParse
 		out.ErrorMessage = "the stored flag document is invalid: " + cf.err.Error()
-		return out
+	} else {
+		r := cf.flag.Evaluate(ctx, now)
+		out.Value, out.Variant, out.Reason, out.Rule, out.Metadata = r.Value, r.Variant, r.Reason, r.Rule, r.Metadata
+		out.ErrorCode = r.ErrorCode
+		if r.ErrorCode == flag.ErrTargetingKeyMissing {
+			out.ErrorMessage = "the flag has a percentage rollout and the context has no targetingKey (or user_id, or its bucket_by attribute)"
+		}
 	}
-	r := cf.flag.Evaluate(ctx, now)
-	out.Value, out.Variant, out.Reason, out.Rule, out.Metadata = r.Value, r.Variant, r.Reason, r.Rule, r.Metadata
-	out.ErrorCode = r.ErrorCode
-	if r.ErrorCode == flag.ErrTargetingKeyMissing {
-		out.ErrorMessage = "the flag has a percentage rollout and the context has no targetingKey (or user_id, or its bucket_by attribute)"
+	if cf.tally != nil {
+		cf.tally.AddResult(out.Reason, out.Variant)
 	}
-	return out
 }
 
 // handleEvaluate serves POST /v1/evaluate/{name...}: one flag, evaluated
@@ -135,7 +134,9 @@ func (s *Server) handleEvaluate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.evaluate(p, req.Context, s.now()))
+	var out evaluationJSON
+	s.evaluate(&out, p, req.Context, s.now())
+	writeJSON(w, http.StatusOK, &out)
 }
 
 // handleEvaluateAll serves POST /v1/evaluate: every flag under the path in
@@ -166,9 +167,12 @@ func (s *Server) handleEvaluateAll(w http.ResponseWriter, r *http.Request) {
 	}
 	flags = s.filterParameters(r.Context(), auth.ActionEvaluate, flags)
 	now := s.now()
-	out := &bulkEvaluationJSON{Path: path, Flags: make([]*evaluationJSON, 0, len(flags))}
-	for _, p := range flags {
-		out.Flags = append(out.Flags, s.evaluate(p, req.Context, now))
+	// One allocation for every result, not one each.
+	results := make([]evaluationJSON, len(flags))
+	out := &bulkEvaluationJSON{Path: path, Flags: make([]*evaluationJSON, len(flags))}
+	for i, p := range flags {
+		s.evaluate(&results[i], p, req.Context, now)
+		out.Flags[i] = &results[i]
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -88,19 +88,26 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeJSON writes v as the JSON body of a response with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b, err := marshal(*buf, v)
 	if err != nil {
 		// Only a bug can get here: every response type is marshalable.
 		b = []byte(`{"error":{"code":"internal","message":"Internal error."}}`)
 		status = http.StatusInternalServerError
 	}
 	b = append(b, '\n')
+	*buf = b
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = jsonContentType
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
 }
+
+// jsonContentType is the Content-Type header value of JSON responses,
+// shared (never modified) so that setting it allocates nothing.
+var jsonContentType = []string{"application/json"}
 
 // writeText writes a short plain-text response.
 func writeText(w http.ResponseWriter, status int, text string) {

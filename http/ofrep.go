@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,34 +100,40 @@ func readOFREPRequest(w http.ResponseWriter, r *http.Request) (flag.Context, err
 		return flag.Context{}, nil
 	}
 	var req struct {
-		Context json.RawMessage `json:"context"`
+		Context flag.Context `json:"context"`
 	}
 	if err := json.Unmarshal(b, &req); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			if typeErr.Field == "context" {
+				return nil, errors.New("\"context\" must be a JSON object")
+			}
+			return nil, fmt.Errorf("the request body must be a JSON object, not %s", typeErr.Value)
+		}
 		return nil, fmt.Errorf("the request body is not a JSON object: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	ctx := flag.Context{}
-	if len(req.Context) > 0 && string(req.Context) != "null" {
-		if err := json.Unmarshal(req.Context, &ctx); err != nil {
-			return nil, fmt.Errorf("\"context\" must be a JSON object")
-		}
+	if req.Context == nil {
+		req.Context = flag.Context{}
 	}
-	return ctx, nil
+	return req.Context, nil
 }
 
-// ofrepEvaluate evaluates one flag parameter for OFREP.
-func (s *Server) ofrepEvaluate(key string, p *vane.Parameter, ctx flag.Context, now time.Time) (*ofrepEvaluation, int) {
-	e := s.evaluate(p, ctx, now)
-	out := &ofrepEvaluation{Key: key}
+// ofrepEvaluate evaluates one flag parameter for OFREP into out and
+// returns the status of a single evaluation.
+func (s *Server) ofrepEvaluate(out *ofrepEvaluation, key string, p *vane.Parameter, ctx flag.Context, now time.Time) int {
+	var e evaluationJSON
+	s.evaluate(&e, p, ctx, now)
+	*out = ofrepEvaluation{Key: key}
 	if e.Value == nil {
 		out.ErrorCode, out.ErrorDetails = e.ErrorCode, e.ErrorMessage
 		if out.ErrorCode == "" {
 			out.ErrorCode = ofrepGeneral
 		}
-		return out, http.StatusBadRequest
+		return http.StatusBadRequest
 	}
 	out.Value, out.Reason, out.Variant = e.Value, string(e.Reason), e.Variant
 	out.Metadata = scalarMetadata(e.Metadata)
-	return out, http.StatusOK
+	return http.StatusOK
 }
 
 // scalarMetadata keeps the metadata entries OFREP allows: booleans,
@@ -172,8 +180,9 @@ func (s *Server) handleOFREPSingle(w http.ResponseWriter, r *http.Request) {
 		s.writeOFREPError(w, r, err)
 		return
 	}
-	out, status := s.ofrepEvaluate(key, p, ctx, s.now())
-	writeJSON(w, status, out)
+	var out ofrepEvaluation
+	status := s.ofrepEvaluate(&out, key, p, ctx, s.now())
+	writeJSON(w, status, &out)
 }
 
 // handleOFREPBulk serves POST /ofrep/v1/evaluate/flags: every flag under
@@ -193,31 +202,42 @@ func (s *Server) handleOFREPBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	flags = s.filterParameters(r.Context(), auth.ActionEvaluate, flags)
 	now := s.now()
-	out := &ofrepBulkResponse{Flags: make([]*ofrepEvaluation, 0, len(flags))}
-	for _, p := range flags {
-		e, _ := s.ofrepEvaluate(strings.TrimPrefix(p.Name, base), p, ctx, now)
-		out.Flags = append(out.Flags, e)
+	results := make([]ofrepEvaluation, len(flags))
+	out := &ofrepBulkResponse{Flags: make([]*ofrepEvaluation, len(flags))}
+	for i, p := range flags {
+		s.ofrepEvaluate(&results[i], strings.TrimPrefix(p.Name, base), p, ctx, now)
+		out.Flags[i] = &results[i]
 	}
 	if _, ok := vane.StoreAs[Subscriber](s.Store); ok {
 		out.EventStreams = []ofrepEventStream{{Type: "sse", URL: requestOrigin(r) + "/ofrep/v1/events", InactivityDelaySec: ofrepInactivityDelay}}
 	}
-	body, err := json.Marshal(out)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	body, err := marshal(*buf, out)
+	*buf = body
 	if err != nil {
 		s.writeOFREPError(w, r, err)
 		return
 	}
 	sum := sha256.Sum256(body)
 	tag := `"` + hex.EncodeToString(sum[:12]) + `"`
-	w.Header().Set("ETag", tag)
-	w.Header().Set("Cache-Control", "private, no-cache")
+	h := w.Header()
+	h.Set("ETag", tag)
+	h["Cache-Control"] = privateNoCache
 	if noneMatch(r.Header.Values("If-None-Match"), tag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	body = append(body, '\n')
+	*buf = body
+	h["Content-Type"] = jsonContentType
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	w.Write(append(body, '\n'))
+	w.Write(body)
 }
+
+// privateNoCache is the shared Cache-Control value of bulk evaluations.
+var privateNoCache = []string{"private, no-cache"}
 
 // requestOrigin returns the scheme and host the client used.
 func requestOrigin(r *http.Request) string {

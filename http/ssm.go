@@ -288,7 +288,10 @@ func (h *ssmHandler) writeError(w http.ResponseWriter, r *http.Request, err erro
 
 // writeSSM writes v as an SSM JSON response.
 func writeSSM(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b, err := marshal(*buf, v)
+	*buf = b
 	if err != nil {
 		// Only a bug can get here: every response type is marshalable.
 		status = http.StatusInternalServerError
@@ -296,11 +299,15 @@ func writeSSM(w http.ResponseWriter, status int, v any) {
 		w.Header().Set("X-Amzn-ErrorType", ssmInternalServerError)
 	}
 	h := w.Header()
-	h.Set("Content-Type", ssmContentType)
+	h["Content-Type"] = ssmContentTypeHeader
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
 }
+
+// ssmContentTypeHeader is the Content-Type header value of SSM
+// responses, shared (never modified) so that setting it allocates nothing.
+var ssmContentTypeHeader = []string{ssmContentType}
 
 // decodeSSM reads the request body, at most MaxBodyBytes of it, into v, a
 // pointer to a request struct. Member names are matched as encoding/json
@@ -423,6 +430,8 @@ type epochTime time.Time
 func (t epochTime) IsZero() bool { return time.Time(t).IsZero() }
 
 // MarshalJSON implements json.Marshaler.
-func (t epochTime) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(time.Time(t).UnixMilli())/1000, 'f', -1, 64), nil
+func (t epochTime) MarshalJSON() ([]byte, error) { return t.appendJSON(nil) }
+
+func (t epochTime) appendJSON(b []byte) ([]byte, error) {
+	return strconv.AppendFloat(b, float64(time.Time(t).UnixMilli())/1000, 'f', -1, 64), nil
 }

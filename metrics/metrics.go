@@ -8,6 +8,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +35,22 @@ type Metrics struct {
 	requestDuration *prometheus.HistogramVec
 	storeDuration   *prometheus.HistogramVec
 	storeOK         [numOps]prometheus.Observer
+
+	// observers caches each request series' counter and histogram, so
+	// that a request costs one lookup rather than hashing its labels
+	// twice and formatting its status. Routes, methods and codes come
+	// from small fixed sets, so it is as bounded as the series.
+	observers sync.Map // requestSeries → *requestObservers
+}
+
+type requestSeries struct {
+	route, method string
+	code          int
+}
+
+type requestObservers struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // New returns Metrics whose collectors are registered on reg. A nil reg
@@ -87,9 +104,18 @@ func (m *Metrics) ObserveRequest(route, method string, code int, d time.Duration
 	if m == nil {
 		return
 	}
-	method = normalizeMethod(method)
-	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
-	m.requestDuration.WithLabelValues(route, method).Observe(d.Seconds())
+	method = normalizeMethod(method) // before the cache: clients choose methods
+	k := requestSeries{route, method, code}
+	o, ok := m.observers.Load(k)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(k, &requestObservers{
+			count:    m.requests.WithLabelValues(route, method, strconv.Itoa(code)),
+			duration: m.requestDuration.WithLabelValues(route, method),
+		})
+	}
+	obs := o.(*requestObservers)
+	obs.count.Inc()
+	obs.duration.Observe(d.Seconds())
 }
 
 // RegisterIndex registers the gauges read from the in-memory index:

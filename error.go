@@ -81,10 +81,9 @@ func DetailErrorf(code, detail, format string, args ...any) *Error {
 // ErrorCode returns the code of err if it is (or wraps) an *Error,
 // EINTERNAL for any other non-nil error and "" for nil.
 func ErrorCode(err error) string {
-	var e *Error
 	if err == nil {
 		return ""
-	} else if errors.As(err, &e) && e != nil {
+	} else if e, ok := errors.AsType[*Error](err); ok && e != nil {
 		return e.Code
 	}
 	return EINTERNAL
@@ -92,8 +91,7 @@ func ErrorCode(err error) string {
 
 // ErrorDetail returns the protocol detail name of err, or "".
 func ErrorDetail(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e != nil {
+	if e, ok := errors.AsType[*Error](err); ok && e != nil {
 		return e.Detail
 	}
 	return ""
@@ -101,8 +99,7 @@ func ErrorDetail(err error) string {
 
 // ErrorField returns the input an error names (see Error.Field), or "".
 func ErrorField(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e != nil {
+	if e, ok := errors.AsType[*Error](err); ok && e != nil {
 		return e.Field
 	}
 	return ""
@@ -112,10 +109,9 @@ func ErrorField(err error) string {
 // *Error are internal: their text may hold internals, so a generic message
 // is returned instead.
 func ErrorMessage(err error) string {
-	var e *Error
 	if err == nil {
 		return ""
-	} else if errors.As(err, &e) && e != nil {
+	} else if e, ok := errors.AsType[*Error](err); ok && e != nil {
 		return e.Message
 	}
 	return "Internal error."

@@ -1,7 +1,9 @@
 package http
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -70,6 +72,23 @@ type bulkEvaluationJSON struct {
 	Flags []*evaluationJSON `json:"flags"`
 }
 
+// decodeEvaluateRequest is decodeJSON for evaluation bodies, which services
+// send on every request: the common shape is read by parseEvalBody, and
+// anything else by encoding/json as decodeJSON reads it.
+func decodeEvaluateRequest(w http.ResponseWriter, r *http.Request, req *evaluateRequest) error {
+	defer bodyDeadline(w)()
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	if path, ctx, ok := parseEvalBody(b, true); ok {
+		req.Path, req.Context = path, ctx
+		return nil
+	}
+	return decodeJSONFrom(bytes.NewReader(b), req)
+}
+
 // registerEvaluateRoutes adds the flag evaluation routes.
 func (s *Server) registerEvaluateRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/evaluate/{name...}", s.named(auth.ActionEvaluate, s.handleEvaluate))
@@ -115,7 +134,7 @@ func (s *Server) handleEvaluate(w http.ResponseWriter, r *http.Request) {
 	}
 	var req evaluateRequest
 	if r.ContentLength != 0 { // the body, and so the context, is optional
-		if err := decodeJSON(w, r, &req); err != nil {
+		if err := decodeEvaluateRequest(w, r, &req); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -147,7 +166,7 @@ func (s *Server) handleEvaluateAll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req evaluateRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	if err := decodeEvaluateRequest(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

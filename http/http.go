@@ -128,14 +128,25 @@ func invalidf(format string, args ...any) error {
 // malformed JSON and trailing data are EINVALID with a message naming the
 // field; an oversized body is ETOOLARGE.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	// Bound how long a slow client may take to send the body, then lift
-	// the deadline so that it can't cancel the rest of the request.
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) == nil {
-		defer rc.SetReadDeadline(time.Time{})
-	}
+	defer bodyDeadline(w)()
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(r.Body)
+	return decodeJSONFrom(r.Body, v)
+}
+
+// bodyDeadline bounds how long a slow client may take to send the body;
+// the function it returns lifts the deadline, so that it can't cancel the
+// rest of the request.
+func bodyDeadline(w http.ResponseWriter) (lift func()) {
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) != nil {
+		return func() {}
+	}
+	return func() { rc.SetReadDeadline(time.Time{}) }
+}
+
+// decodeJSONFrom is decodeJSON's decoding, from any reader.
+func decodeJSONFrom(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -96,8 +97,14 @@ func readOFREPRequest(w http.ResponseWriter, r *http.Request) (flag.Context, err
 	if err != nil {
 		return nil, fmt.Errorf("the request body could not be read: %v", err)
 	}
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return flag.Context{}, nil
+	}
+	if _, ctx, ok := parseEvalBody(b, false); ok {
+		if ctx == nil {
+			ctx = flag.Context{}
+		}
+		return ctx, nil
 	}
 	var req struct {
 		Context flag.Context `json:"context"`
@@ -161,10 +168,9 @@ func (s *Server) handleOFREPSingle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := s.ofrepBase() + strings.TrimPrefix(key, "/")
-	notFound := &ofrepEvaluation{Key: key, ErrorCode: ofrepFlagNotFound, ErrorDetails: fmt.Sprintf("no flag %s", name)}
 	if !flag.IsFlagName(name) {
-		notFound.ErrorDetails = fmt.Sprintf("%s is not a flag (flags are under a \"features\" path segment)", name)
-		writeJSON(w, http.StatusNotFound, notFound)
+		writeJSON(w, http.StatusNotFound, &ofrepEvaluation{Key: key, ErrorCode: ofrepFlagNotFound,
+			ErrorDetails: fmt.Sprintf("%s is not a flag (flags are under a \"features\" path segment)", name)})
 		return
 	}
 	if err := s.allow(r.Context(), auth.ActionEvaluate, name); err != nil {
@@ -172,12 +178,12 @@ func (s *Server) handleOFREPSingle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.Store.Get(r.Context(), name)
-	switch {
-	case vane.ErrorCode(err) == vane.ENOTFOUND || vane.ErrorCode(err) == vane.EINVALID:
-		writeJSON(w, http.StatusNotFound, notFound)
-		return
-	case err != nil:
-		s.writeOFREPError(w, r, err)
+	if err != nil {
+		if code := vane.ErrorCode(err); code == vane.ENOTFOUND || code == vane.EINVALID {
+			writeJSON(w, http.StatusNotFound, &ofrepEvaluation{Key: key, ErrorCode: ofrepFlagNotFound, ErrorDetails: "no flag " + name})
+		} else {
+			s.writeOFREPError(w, r, err)
+		}
 		return
 	}
 	var out ofrepEvaluation

@@ -100,9 +100,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	*buf = b
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	setContentLength(h, len(b))
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// setContentLength declares the length of a body about to be written
+// whole. net/http computes it itself, without allocating, for a body
+// that fits its response buffer (2 KiB) and is written before the
+// handler returns; a longer one would be sent chunked without it.
+func setContentLength(h http.Header, n int) {
+	const netHTTPBuffer = 2048
+	if n > netHTTPBuffer {
+		h.Set("Content-Length", strconv.Itoa(n))
+	}
 }
 
 // jsonContentType is the Content-Type header value of JSON responses,

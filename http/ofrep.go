@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -237,7 +236,7 @@ func (s *Server) handleOFREPBulk(w http.ResponseWriter, r *http.Request) {
 	body = append(body, '\n')
 	*buf = body
 	h["Content-Type"] = jsonContentType
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	setContentLength(h, len(body))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }

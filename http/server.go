@@ -330,13 +330,8 @@ func (s *Server) writeMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
-type requestIDKey struct{}
-
 // RequestID returns the id of the request a context belongs to, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return vane.RequestFromContext(ctx).RequestID }
 
 // nameRoots are the path prefixes followed by a parameter name.
 var nameRoots = []string{"/v1/parameters/", "/v1/history/", "/v1/labels/", "/v1/tags/"}
@@ -360,13 +355,15 @@ type middleware struct {
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := m.s
 	start := time.Now()
-	id := s.idPrefix + strconv.FormatUint(s.idSeq.Add(1), 10)
-	w.Header().Set("X-Request-Id", id)
+	var buf [64]byte
+	id := string(strconv.AppendUint(append(buf[:0], s.idPrefix...), s.idSeq.Add(1), 10))
+	rw := &responseWriter{ResponseWriter: w, s: s}
+	rw.idHeader[0] = id
+	w.Header()["X-Request-Id"] = rw.idHeader[:]
 
-	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 	// Without access control every request is anonymous; no client
 	// header is ever trusted for identity.
-	ctx = vane.NewContextWithPrincipal(ctx, vane.AnonymousPrincipal)
+	ctx := vane.NewContextWithPrincipal(r.Context(), vane.AnonymousPrincipal)
 	ctx = vane.NewContextWithRequest(ctx, vane.RequestInfo{Source: clientAddr(r), RequestID: id})
 	r = r.WithContext(ctx)
 
@@ -387,7 +384,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route = routeThrottled
 		status = s.throttle(w, r, wait)
 	}
-	rw := &responseWriter{ResponseWriter: w, s: s, r: r, status: status}
+	rw.r, rw.status = r, status
 	if route == "" && s.UI != nil && (isUIPath(r.URL.Path) || r.URL.Path == "/" && r.Method == http.MethodGet) {
 		route = routeUI
 		rw.status = s.serveUI(w, r)
@@ -447,6 +444,7 @@ type responseWriter struct {
 	r           *http.Request
 	status      int
 	intercepted bool
+	idHeader    [1]string // the X-Request-Id header's value, allocated with the writer
 }
 
 func (w *responseWriter) WriteHeader(code int) {

@@ -114,7 +114,12 @@ func (s *Server) registerSSMRoutes(mux *http.ServeMux) {
 // handleSSM serves POST /: it dispatches on X-Amz-Target. The request id
 // goes out as x-amzn-RequestId as well, where AWS clients look for it.
 func (h *ssmHandler) handleSSM(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Amzn-RequestId", RequestID(r.Context()))
+	header := w.Header()
+	if id := header["X-Request-Id"]; len(id) == 1 {
+		header["X-Amzn-Requestid"] = id // the middleware's value, shared: it is the same id
+	} else {
+		header.Set("X-Amzn-RequestId", RequestID(r.Context()))
+	}
 	target := r.Header.Get("X-Amz-Target")
 	op, ok := ssmOperations[strings.TrimPrefix(target, ssmTargetPrefix)]
 	if !ok || !strings.HasPrefix(target, ssmTargetPrefix) {
@@ -300,7 +305,7 @@ func writeSSM(w http.ResponseWriter, status int, v any) {
 	}
 	h := w.Header()
 	h["Content-Type"] = ssmContentTypeHeader
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	setContentLength(h, len(b))
 	w.WriteHeader(status)
 	w.Write(b)
 }

@@ -5,6 +5,14 @@
 //
 // It deliberately refuses any target that is not on a loopback address, so it
 // cannot be pointed at somebody else's server.
+//
+// Around Run are the parts of a fair same-run comparison with a bare
+// net/http baseline: BaselineHandler and ReplayHandler serve the exact
+// bytes the server under test answered; Start and StartVane run servers as
+// processes of their own, so that neither side shares the load generator's
+// process; SignSSM signs an SSM request once for replay; SpreadOf and
+// Target summarize repeated ratios as a median and range and check them
+// against goals. cmd/vanebench puts them together for every Vane hot path.
 package bench
 
 import (
@@ -53,6 +61,34 @@ func (r Result) String() string {
 	return fmt.Sprintf("%.1f req/s  p50=%v p90=%v p99=%v max=%v  errors=%d/%d in %v",
 		r.RPS, roundDur(r.P50), roundDur(r.P90), roundDur(r.P99), roundDur(r.Max),
 		r.Errors, r.Requests, r.Duration.Round(time.Millisecond))
+}
+
+// ResultJSON is a Result as the load generators print it with -json:
+// latencies in microseconds, the duration in milliseconds.
+type ResultJSON struct {
+	Requests   int64   `json:"requests"`
+	Errors     int64   `json:"errors"`
+	DurationMS float64 `json:"duration_ms"`
+	RPS        float64 `json:"rps"`
+	P50US      float64 `json:"p50_us"`
+	P90US      float64 `json:"p90_us"`
+	P99US      float64 `json:"p99_us"`
+	MaxUS      float64 `json:"max_us"`
+}
+
+// JSON returns r as a ResultJSON.
+func (r Result) JSON() *ResultJSON {
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	return &ResultJSON{
+		Requests:   r.Requests,
+		Errors:     r.Errors,
+		DurationMS: float64(r.Duration) / float64(time.Millisecond),
+		RPS:        r.RPS,
+		P50US:      us(r.P50),
+		P90US:      us(r.P90),
+		P99US:      us(r.P99),
+		MaxUS:      us(r.Max),
+	}
 }
 
 // roundDur trims a latency to a readable precision.

@@ -78,7 +78,7 @@ func run() error {
 			return fmt.Errorf("baseline: %w", err)
 		}
 		out.BaselineURL, out.BaselineBodyBytes = url, len(body)
-		out.Baseline = toJSON(res)
+		out.Baseline = res.JSON()
 		if !*asJSON {
 			fmt.Printf("baseline  %-28s %v\n", url, res)
 		}
@@ -90,7 +90,7 @@ func run() error {
 			return fmt.Errorf("target: %w", err)
 		}
 		out.TargetURL = *target
-		out.Target = toJSON(res)
+		out.Target = res.JSON()
 		if !*asJSON {
 			fmt.Printf("target    %-28s %v\n", *target, res)
 		}
@@ -136,39 +136,13 @@ func paddedJSON(n int) []byte {
 
 // report is the -json output.
 type report struct {
-	Concurrency       int         `json:"concurrency"`
-	Duration          string      `json:"duration"`
-	Warmup            string      `json:"warmup"`
-	BaselineURL       string      `json:"baseline_url,omitempty"`
-	BaselineBodyBytes int         `json:"baseline_body_bytes,omitempty"`
-	Baseline          *resultJSON `json:"baseline,omitempty"`
-	TargetURL         string      `json:"target_url,omitempty"`
-	Target            *resultJSON `json:"target,omitempty"`
-	RatioPct          *float64    `json:"ratio_pct,omitempty"`
-}
-
-// resultJSON is a bench.Result with latencies in microseconds.
-type resultJSON struct {
-	Requests   int64   `json:"requests"`
-	Errors     int64   `json:"errors"`
-	DurationMS float64 `json:"duration_ms"`
-	RPS        float64 `json:"rps"`
-	P50US      float64 `json:"p50_us"`
-	P90US      float64 `json:"p90_us"`
-	P99US      float64 `json:"p99_us"`
-	MaxUS      float64 `json:"max_us"`
-}
-
-func toJSON(r bench.Result) *resultJSON {
-	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
-	return &resultJSON{
-		Requests:   r.Requests,
-		Errors:     r.Errors,
-		DurationMS: float64(r.Duration) / float64(time.Millisecond),
-		RPS:        r.RPS,
-		P50US:      us(r.P50),
-		P90US:      us(r.P90),
-		P99US:      us(r.P99),
-		MaxUS:      us(r.Max),
-	}
+	Concurrency       int               `json:"concurrency"`
+	Duration          string            `json:"duration"`
+	Warmup            string            `json:"warmup"`
+	BaselineURL       string            `json:"baseline_url,omitempty"`
+	BaselineBodyBytes int               `json:"baseline_body_bytes,omitempty"`
+	Baseline          *bench.ResultJSON `json:"baseline,omitempty"`
+	TargetURL         string            `json:"target_url,omitempty"`
+	Target            *bench.ResultJSON `json:"target,omitempty"`
+	RatioPct          *float64          `json:"ratio_pct,omitempty"`
 }

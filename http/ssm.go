@@ -336,6 +336,12 @@ func decodeSSM(w http.ResponseWriter, r *http.Request, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	// Unmarshal accepts exactly what the decoder below accepts, one value
+	// and nothing after it, without the decoder's buffer; the decoder
+	// words the errors.
+	if json.Unmarshal(body, v) == nil {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return &ssmError{ssmSerialization, vane.ErrorMessage(jsonError(err))}

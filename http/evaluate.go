@@ -70,6 +70,12 @@ type evaluationJSON struct {
 type bulkEvaluationJSON struct {
 	Path  string            `json:"path"`
 	Flags []*evaluationJSON `json:"flags"`
+
+	// n and each, when each is set, stand for Flags in appendJSON: each
+	// fills in evaluation i of n as it is encoded, so a bulk evaluation
+	// holds one result at a time rather than a slice of them.
+	n    int
+	each func(i int, e *evaluationJSON)
 }
 
 // decodeEvaluateRequest is decodeJSON for evaluation bodies, which services
@@ -186,19 +192,64 @@ func (s *Server) handleEvaluateAll(w http.ResponseWriter, r *http.Request) {
 	}
 	flags = s.filterParameters(r.Context(), auth.ActionEvaluate, flags)
 	now := s.now()
-	// One allocation for every result, not one each.
-	results := make([]evaluationJSON, len(flags))
-	out := &bulkEvaluationJSON{Path: path, Flags: make([]*evaluationJSON, len(flags))}
-	for i, p := range flags {
-		s.evaluate(&results[i], p, req.Context, now)
-		out.Flags[i] = &results[i]
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, &bulkEvaluationJSON{Path: path, n: len(flags), each: func(i int, e *evaluationJSON) {
+		s.evaluate(e, flags[i], req.Context, now)
+	}})
 }
 
-// flagsUnder returns the latest version of every flag under path.
+// flagsUnder returns the latest version of every flag under path. The
+// lists are kept until the next change, when the store has an index (with
+// a change-log sequence): services evaluate the same paths over and over
+// between changes. Callers must not modify the list.
 func (s *Server) flagsUnder(ctx context.Context, path string) ([]*vane.Parameter, error) {
-	return vane.AllUnder(ctx, s.Store, path, isFlag)
+	seqer, ok := vane.StoreAs[interface{ Seq() int64 }](s.Store)
+	if !ok {
+		return vane.AllUnder(ctx, s.Store, path, isFlag)
+	}
+	// The sequence is read first, so a list is never older than the
+	// sequence it is kept under.
+	seq := seqer.Seq()
+	if list, ok := s.flagLists.get(path, seq); ok {
+		return list, nil
+	}
+	list, err := vane.AllUnder(ctx, s.Store, path, isFlag)
+	if err == nil {
+		s.flagLists.put(path, seq, list)
+	}
+	return list, err
+}
+
+// flagLists holds the flags under each evaluated path as of one
+// change-log sequence.
+type flagLists struct {
+	mu     sync.Mutex
+	seq    int64
+	byPath map[string][]*vane.Parameter
+}
+
+// maxFlagLists bounds how many paths' lists are kept.
+const maxFlagLists = 256
+
+func (c *flagLists) get(path string, seq int64) ([]*vane.Parameter, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seq != seq {
+		return nil, false
+	}
+	list, ok := c.byPath[path]
+	return list, ok
+}
+
+func (c *flagLists) put(path string, seq int64, list []*vane.Parameter) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case seq < c.seq:
+		return // a newer sequence's lists are kept already
+	case seq > c.seq || len(c.byPath) >= maxFlagLists:
+		c.seq, c.byPath = seq, make(map[string][]*vane.Parameter)
+	}
+	c.byPath[path] = list
 }
 
 // isFlag reports whether a parameter is a flag, by its name.

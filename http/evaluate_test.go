@@ -113,3 +113,39 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("bulk results: %+v", got)
 	}
 }
+
+// TestBulkEvaluationFollowsChanges: the flags under a path are kept
+// between changes (over an index, as vane serve runs), so a bulk
+// evaluation right after a flag is added, changed or deleted must see it.
+func TestBulkEvaluationFollowsChanges(t *testing.T) {
+	s := mustOpenWatch(t, vanehttp.WatchOptions{})
+	bulk := func() map[string]evaluation {
+		t.Helper()
+		var all struct {
+			Flags []evaluation `json:"flags"`
+		}
+		s.Do(t, "POST", "/v1/evaluate", `{"path": "/app/prod/"}`).Want(t, 200, &all)
+		got := map[string]evaluation{}
+		for _, f := range all.Flags {
+			got[f.Name] = f
+		}
+		return got
+	}
+	s.Do(t, "PUT", "/v1/parameters/app/prod/features/a", `{"type":"String","value":"true"}`).Want(t, 201, nil)
+	if got := bulk(); len(got) != 1 || got["/app/prod/features/a"].Value != true {
+		t.Fatalf("one flag: %+v", got)
+	}
+	bulk() // from the kept list
+	s.Do(t, "PUT", "/v1/parameters/app/prod/features/b", `{"type":"String","value":"false"}`).Want(t, 201, nil)
+	if got := bulk(); len(got) != 2 || got["/app/prod/features/b"].Value != false {
+		t.Fatalf("after adding b: %+v", got)
+	}
+	s.Do(t, "PUT", "/v1/parameters/app/prod/features/a", `{"type":"String","value":"false","overwrite":true}`).Want(t, 200, nil)
+	if got := bulk(); got["/app/prod/features/a"].Value != false || got["/app/prod/features/a"].Version != 2 {
+		t.Fatalf("after changing a: %+v", got)
+	}
+	s.Do(t, "DELETE", "/v1/parameters/app/prod/features/b", "").Want(t, 204, nil)
+	if got := bulk(); len(got) != 1 {
+		t.Fatalf("after deleting b: %+v", got)
+	}
+}

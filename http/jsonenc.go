@@ -254,22 +254,40 @@ func (r *bulkEvaluationJSON) appendJSON(b []byte) ([]byte, error) {
 	o := newObject(b)
 	o.str("path", r.Path)
 	o.key("flags")
-	if r.Flags == nil {
-		o.b = append(o.b, "null"...)
-		return o.end(), nil
+	var err error
+	if r.each != nil {
+		e := new(evaluationJSON)
+		o.b, err = appendEach(o.b, r.n, func(b []byte, i int) ([]byte, error) {
+			r.each(i, e)
+			return e.appendJSON(b)
+		})
+	} else {
+		o.b, err = appendList(o.b, r.Flags)
 	}
-	o.b = append(o.b, '[')
-	for i, e := range r.Flags {
+	return o.end(), err
+}
+
+// appendList appends a list of appenders as a JSON array, nil as null.
+func appendList[T jsonAppender](b []byte, list []T) ([]byte, error) {
+	if list == nil {
+		return append(b, "null"...), nil
+	}
+	return appendEach(b, len(list), func(b []byte, i int) ([]byte, error) { return list[i].appendJSON(b) })
+}
+
+// appendEach appends a JSON array of n elements, each appended by elem.
+func appendEach(b []byte, n int, elem func(b []byte, i int) ([]byte, error)) ([]byte, error) {
+	b = append(b, '[')
+	for i := range n {
 		if i > 0 {
-			o.b = append(o.b, ',')
+			b = append(b, ',')
 		}
 		var err error
-		if o.b, err = e.appendJSON(o.b); err != nil {
-			return o.b, err
+		if b, err = elem(b, i); err != nil {
+			return b, err
 		}
 	}
-	o.b = append(o.b, ']')
-	return o.end(), nil
+	return append(b, ']'), nil
 }
 
 func (e *ofrepEvaluation) appendJSON(b []byte) ([]byte, error) {
@@ -295,20 +313,18 @@ func (e *ofrepEvaluation) appendJSON(b []byte) ([]byte, error) {
 func (r *ofrepBulkResponse) appendJSON(b []byte) ([]byte, error) {
 	o := newObject(b)
 	o.key("flags")
-	if r.Flags == nil {
-		o.b = append(o.b, "null"...)
+	var err error
+	if r.each != nil {
+		e := new(ofrepEvaluation)
+		o.b, err = appendEach(o.b, r.n, func(b []byte, i int) ([]byte, error) {
+			r.each(i, e)
+			return e.appendJSON(b)
+		})
 	} else {
-		o.b = append(o.b, '[')
-		for i, e := range r.Flags {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			var err error
-			if o.b, err = e.appendJSON(o.b); err != nil {
-				return o.b, err
-			}
-		}
-		o.b = append(o.b, ']')
+		o.b, err = appendList(o.b, r.Flags)
+	}
+	if err != nil {
+		return o.b, err
 	}
 	if len(r.EventStreams) > 0 {
 		if err := o.value("eventStreams", r.EventStreams); err != nil {

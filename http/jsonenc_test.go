@@ -37,6 +37,16 @@ func equalJSON(t *testing.T, v jsonAppender) {
 	}
 }
 
+// sameBytes fails unless two appenders write the same bytes.
+func sameBytes(t *testing.T, a, b jsonAppender) {
+	t.Helper()
+	x, errA := a.appendJSON(nil)
+	y, errB := b.appendJSON(nil)
+	if (errA != nil) != (errB != nil) || !bytes.Equal(x, y) {
+		t.Fatalf("one at a time:\n got %s (%v)\nwant %s (%v)", y, errB, x, errA)
+	}
+}
+
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 // TestAppendersMatchEncodingJSON compares each hand-written encoder with
@@ -59,12 +69,20 @@ func TestAppendersMatchEncodingJSON(t *testing.T) {
 			Reason: pick(r, []flag.Reason{flag.ReasonStatic, flag.ReasonError, ""}), Rule: pick(r, tricky),
 			Metadata: pick(r, metadata), Version: pick(r, []int64{0, 7}), ErrorCode: pick(r, []string{"", "PARSE_ERROR"}), ErrorMessage: pick(r, tricky)}
 		equalJSON(t, e)
-		equalJSON(t, &bulkEvaluationJSON{Path: pick(r, tricky), Flags: pick(r, [][]*evaluationJSON{nil, {}, {e, e}})})
+		bulk := &bulkEvaluationJSON{Path: pick(r, tricky), Flags: pick(r, [][]*evaluationJSON{nil, {}, {e, e}})}
+		equalJSON(t, bulk)
+		if bulk.Flags != nil { // the same list produced one at a time
+			sameBytes(t, bulk, &bulkEvaluationJSON{Path: bulk.Path, n: len(bulk.Flags), each: func(i int, out *evaluationJSON) { *out = *bulk.Flags[i] }})
+		}
 		o := &ofrepEvaluation{Key: pick(r, tricky), Value: pick(r, values), Reason: pick(r, []string{"", "STATIC"}),
 			Variant: pick(r, []string{"", "off"}), Metadata: pick(r, metadata), ErrorCode: pick(r, []string{"", "GENERAL"}), ErrorDetails: pick(r, tricky)}
 		equalJSON(t, o)
-		equalJSON(t, &ofrepBulkResponse{Flags: pick(r, [][]*ofrepEvaluation{nil, {}, {o, o}}),
-			EventStreams: pick(r, [][]ofrepEventStream{nil, {{Type: "sse", URL: "http://h/ofrep/v1/events", InactivityDelaySec: 120}}})})
+		ob := &ofrepBulkResponse{Flags: pick(r, [][]*ofrepEvaluation{nil, {}, {o, o}}),
+			EventStreams: pick(r, [][]ofrepEventStream{nil, {{Type: "sse", URL: "http://h/ofrep/v1/events", InactivityDelaySec: 120}}})}
+		equalJSON(t, ob)
+		if ob.Flags != nil {
+			sameBytes(t, ob, &ofrepBulkResponse{EventStreams: ob.EventStreams, n: len(ob.Flags), each: func(i int, out *ofrepEvaluation) { *out = *ob.Flags[i] }})
+		}
 		p := &ssmParameter{Name: pick(r, tricky), Type: pick(r, []string{"", "String"}), Value: pick(r, tricky),
 			Version: pick(r, []int64{0, 3}), Selector: pick(r, []string{"", ":prod"}), SourceResult: pick(r, []string{"", "x"}),
 			LastModifiedDate: epochTime(pick(r, []time.Time{{}, time.UnixMilli(1764669600123), time.Unix(1764669600, 0)})),

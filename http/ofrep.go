@@ -64,6 +64,10 @@ type ofrepEventStream struct {
 type ofrepBulkResponse struct {
 	Flags        []*ofrepEvaluation `json:"flags"`
 	EventStreams []ofrepEventStream `json:"eventStreams,omitempty"`
+
+	// n and each stand for Flags in appendJSON, as in bulkEvaluationJSON.
+	n    int
+	each func(i int, e *ofrepEvaluation)
 }
 
 // ofrepFailure is a request-level OFREP error.
@@ -207,12 +211,9 @@ func (s *Server) handleOFREPBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	flags = s.filterParameters(r.Context(), auth.ActionEvaluate, flags)
 	now := s.now()
-	results := make([]ofrepEvaluation, len(flags))
-	out := &ofrepBulkResponse{Flags: make([]*ofrepEvaluation, len(flags))}
-	for i, p := range flags {
-		s.ofrepEvaluate(&results[i], strings.TrimPrefix(p.Name, base), p, ctx, now)
-		out.Flags[i] = &results[i]
-	}
+	out := &ofrepBulkResponse{n: len(flags), each: func(i int, e *ofrepEvaluation) {
+		s.ofrepEvaluate(e, strings.TrimPrefix(flags[i].Name, base), flags[i], ctx, now)
+	}}
 	if _, ok := vane.StoreAs[Subscriber](s.Store); ok {
 		out.EventStreams = []ofrepEventStream{{Type: "sse", URL: requestOrigin(r) + "/ofrep/v1/events", InactivityDelaySec: ofrepInactivityDelay}}
 	}

@@ -130,6 +130,7 @@ type Server struct {
 	served      chan error // the result of srv.Serve
 	closing     bool
 	flags       flagCache            // compiled flags for /v1/evaluate
+	flagLists   flagLists            // flags under evaluated paths, per sequence
 	usage       flag.Recorder        // evaluation counts until FlushUsage
 	limit       *limiter             // nil without a RateLimit
 	settings    *guard.Settings      // reads SettingAuditedReadPaths

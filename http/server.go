@@ -526,5 +526,5 @@ func (m *middleware) allow(r *http.Request) (bool, time.Duration) {
 	if s.limit == nil || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 		return true, 0
 	}
-	return s.limit.allow(rateKey(r), time.Now())
+	return s.limit.allow(rateKey(r), s.now())
 }

@@ -3,11 +3,17 @@ package http_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	nethttp "net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,18 +30,27 @@ type watchServer struct {
 	Under *sqlite.Store
 }
 
-func mustOpenWatch(t *testing.T, opts vanehttp.WatchOptions) *watchServer {
+func mustOpenWatch(t *testing.T, opts vanehttp.WatchOptions, configure ...func(*vanehttp.Server)) *watchServer {
 	t.Helper()
 	under := MustOpenStore(t)
 	idx := index.New(under)
 	if err := idx.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s := MustOpen(t, func(s *vanehttp.Server) {
+	s := MustOpen(t, append([]func(*vanehttp.Server){func(s *vanehttp.Server) {
 		s.Store = idx
 		s.Watch = opts
-	})
+	}}, configure...)...)
 	return &watchServer{Server: s, Index: idx, Under: under}
+}
+
+// putIndex puts a value through the index, not over HTTP.
+func (s *watchServer) putIndex(t *testing.T, name, value string) int64 {
+	t.Helper()
+	if _, err := s.Index.Put(context.Background(), &vane.PutInput{Name: name, Value: value, Type: vane.TypeString, Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	return s.Index.Seq()
 }
 
 func (s *watchServer) put(t *testing.T, name, value string) int64 {
@@ -66,6 +81,12 @@ func openWatch(t *testing.T, s *watchServer, query string, header ...string) *ss
 // openStream opens a Server-Sent Events stream at url.
 func openStream(t *testing.T, url string, header ...string) *sseStream {
 	t.Helper()
+	return openStreamWith(t, nethttp.DefaultClient, url, header...)
+}
+
+// openStreamWith opens a Server-Sent Events stream at url with client.
+func openStreamWith(t *testing.T, client *nethttp.Client, url string, header ...string) *sseStream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := nethttp.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
@@ -74,7 +95,7 @@ func openStream(t *testing.T, url string, header ...string) *sseStream {
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := nethttp.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -377,4 +398,217 @@ func TestWatchReplayCarriesEachVersionsValue(t *testing.T) {
 	w.wantChange(t, s1, "put", "/a/x", "one")
 	w.wantChange(t, s2, "put", "/a/x", "two")
 	w.wantChange(t, s3, "put", "/a/x", "three")
+}
+
+// waitSubscribers waits until the index has n subscribers.
+func waitSubscribers(t *testing.T, s *watchServer, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Index.Subscribers() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscribers after 5s, want %d", s.Index.Subscribers(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Over HTTP/1 a stream takes its connection over: the response is
+// delimited by the connection's end rather than chunked, and ends after a
+// reset.
+func TestWatchResponseHead(t *testing.T) {
+	s := mustOpenWatch(t, vanehttp.WatchOptions{Buffer: 1})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "GET /v1/watch?path=/a/ HTTP/1.1\r\nHost: vane\r\n\r\n")
+	resp, err := nethttp.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	for k, want := range map[string]string{"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("Date") == "" ||
+		resp.TransferEncoding != nil || resp.ContentLength != -1 || !resp.Close {
+		t.Fatalf("status %d, header %v, transfer encoding %v, length %d, close %v",
+			resp.StatusCode, resp.Header, resp.TransferEncoding, resp.ContentLength, resp.Close)
+	}
+
+	seq := s.put(t, "/a/x", "1")
+	r := bufio.NewReader(resp.Body)
+	var event []string
+	for len(event) == 0 || event[len(event)-1] != "" {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the event: %v (so far %q)", err, event)
+		}
+		event = append(event, strings.TrimSuffix(line, "\n"))
+	}
+	if want := fmt.Sprintf("id: %d", seq); event[0] != want || event[1] != "event: change" || !strings.Contains(event[2], `"value":"1"`) {
+		t.Fatalf("event %q", event)
+	}
+
+	// More changes in one catch-up than the buffer holds: a reset, and
+	// the body ends cleanly.
+	ctx := context.Background()
+	for i := range 5 {
+		if _, err := s.Under.Put(ctx, &vane.PutInput{Name: "/a/x", Value: strconv.Itoa(i), Type: vane.TypeString, Overwrite: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Index.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("the body ended with %v, want its end (%q)", err, rest)
+	}
+	if !strings.Contains(string(rest), "event: reset\ndata: {\"seq\":") {
+		t.Fatalf("no reset before the end: %q", rest)
+	}
+	waitSubscribers(t, s, 0)
+}
+
+// A stream ends as soon as its client goes, whether it took the connection
+// over (HTTP/1, plain or TLS) or is served through the ResponseWriter
+// (HTTP/2).
+func TestWatchClientGone(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	plain := mustOpenWatch(t, vanehttp.WatchOptions{})
+	tlsServer := mustOpenWatch(t, vanehttp.WatchOptions{}, func(s *vanehttp.Server) { s.TLSCertFile, s.TLSKeyFile = certFile, keyFile })
+	h2 := httptest.NewUnstartedServer(plain.Handler())
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	for _, tc := range []struct {
+		name   string
+		s      *watchServer
+		url    string
+		client *nethttp.Client
+		proto  int
+	}{
+		{"HTTP1", plain, plain.URL(), nethttp.DefaultClient, 1},
+		{"HTTP1TLS", tlsServer, tlsServer.URL(), &nethttp.Client{Transport: &nethttp.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}, 1},
+		{"HTTP2", plain, h2.URL, h2.Client(), 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := openStreamWith(t, tc.client, tc.url+"/v1/watch?path=/a/")
+			if w.resp.ProtoMajor != tc.proto {
+				t.Fatalf("served over HTTP/%d, want HTTP/%d", w.resp.ProtoMajor, tc.proto)
+			}
+			waitSubscribers(t, tc.s, 1)
+			seq := tc.s.putIndex(t, "/a/x", tc.name)
+			w.wantChange(t, seq, "put", "/a/x", tc.name)
+			w.close()
+			waitSubscribers(t, tc.s, 0)
+		})
+	}
+}
+
+// Over HTTP/2 a stream is served through the ResponseWriter: replay, live
+// changes and heartbeats as over HTTP/1.
+func TestWatchHTTP2(t *testing.T) {
+	s := mustOpenWatch(t, vanehttp.WatchOptions{Heartbeat: 20 * time.Millisecond})
+	h2 := httptest.NewUnstartedServer(s.Handler())
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	since := s.put(t, "/a/old", "0")
+	s1 := s.put(t, "/a/x", "1")
+	w := openStreamWith(t, h2.Client(), h2.URL+"/v1/watch?path=/a/&since="+strconv.FormatInt(since, 10))
+	if w.resp.ProtoMajor != 2 {
+		t.Fatalf("served over HTTP/%d", w.resp.ProtoMajor)
+	}
+	w.wantChange(t, s1, "put", "/a/x", "1")
+	s2 := s.put(t, "/a/y", "2")
+	w.wantChange(t, s2, "put", "/a/y", "2")
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-w.events:
+			if ev.Comment == "ping" {
+				return
+			}
+			t.Fatalf("unexpected event %+v", ev)
+		case <-deadline:
+			t.Fatal("no heartbeat within 5s")
+		}
+	}
+}
+
+// Streams share each change's event: a stream that lags, replaying the
+// log, gets the same bytes as one that was live, each put with its own
+// version's value, while a label change carries the value that is latest
+// when it is sent.
+func TestWatchStreamsShareEvents(t *testing.T) {
+	s := mustOpenWatch(t, vanehttp.WatchOptions{})
+	since := s.put(t, "/a/old", "0")
+	live := openWatch(t, s, "?path=/a/")
+	waitSubscribers(t, s, 1)
+	for _, v := range []string{"one", "two", "three"} {
+		s.put(t, "/a/x", v)
+	}
+	s.Do(t, "PUT", "/v1/labels/a/x", `{"version":1,"labels":["prod"]}`).Want(t, 200, nil)
+	labeled := s.Index.Seq()
+	var puts []sseEvent
+	for range 3 {
+		ev, _ := live.next(t)
+		puts = append(puts, ev)
+	}
+	live.wantChange(t, labeled, "label", "/a/x", "three")
+
+	four := s.put(t, "/a/x", "four")
+	lagging := openWatch(t, s, "?path=/a/&since="+strconv.FormatInt(since, 10))
+	for i, want := range puts {
+		if ev, _ := lagging.next(t); ev != want {
+			t.Fatalf("put %d: lagging %+v, live %+v", i, ev, want)
+		}
+	}
+	lagging.wantChange(t, labeled, "label", "/a/x", "four")
+	lagging.wantChange(t, four, "put", "/a/x", "four")
+}
+
+// flakyVersionReads fails the reads of a given version (as a lagging
+// stream's put events make) while fail is positive.
+type flakyVersionReads struct {
+	*index.Store
+	fail atomic.Int32
+}
+
+func (f *flakyVersionReads) Get(ctx context.Context, selector string) (*vane.Parameter, error) {
+	if strings.Contains(selector, ":") && f.fail.Add(-1) >= 0 {
+		return nil, errors.New("database down")
+	}
+	return f.Store.Get(ctx, selector)
+}
+
+// An event whose value could not be read goes without it, and is not
+// kept for other streams, which read the value again.
+func TestWatchEventWithoutValueNotShared(t *testing.T) {
+	under := MustOpenStore(t)
+	idx := index.New(under)
+	if err := idx.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	flaky := &flakyVersionReads{Store: idx}
+	s := &watchServer{Server: MustOpen(t, func(s *vanehttp.Server) { s.Store = flaky }), Index: idx, Under: under}
+	since := s.put(t, "/a/old", "0")
+	one := s.put(t, "/a/x", "one")
+	s.put(t, "/a/x", "two") // so that replaying "one" reads its version
+
+	flaky.fail.Store(1)
+	first := openWatch(t, s, "?path=/a/&since="+strconv.FormatInt(since, 10))
+	if c := first.nextChange(t); c.Seq != one || c.Value != nil {
+		t.Fatalf("first stream, version read failing: %+v, want change %d without a value", c, one)
+	}
+	second := openWatch(t, s, "?path=/a/&since="+strconv.FormatInt(since, 10))
+	second.wantChange(t, one, "put", "/a/x", "one")
+	third := openWatch(t, s, "?path=/a/&since="+strconv.FormatInt(since, 10))
+	third.wantChange(t, one, "put", "/a/x", "one")
 }

@@ -52,6 +52,8 @@ func TestCatchUpReloadsWhenCompactedPast(t *testing.T) {
 	defer cancel1()
 	second, _, cancel2 := s.Subscribe(16)
 	defer cancel2()
+	third, _ := subscribeQueue(s, 16)
+	defer third.cancel()
 
 	// Another node's writes, below the index, then a compaction that
 	// removes all but the newest record.
@@ -93,6 +95,9 @@ func TestCatchUpReloadsWhenCompactedPast(t *testing.T) {
 	t.Run("DropsEverySubscriber", func(t *testing.T) {
 		wantClosed(t, "first subscriber", first)
 		wantClosed(t, "second subscriber", second)
+		if c, ok := third.recv(t); ok {
+			t.Fatalf("queue subscriber: received change %+v, want the queue ended", c)
+		}
 		if n := s.Subscribers(); n != 0 {
 			t.Errorf("Subscribers = %d, want 0", n)
 		}

@@ -243,8 +243,9 @@ func (s *Store) publish(seq int64) {
 // it, as happens to a node that was down for longer than the other nodes'
 // retention), the index reloads everything from the wrapped store's
 // Snapshot instead, publishes it, and drops every subscriber (closes its
-// channel, as for a subscriber that fell behind): the changes they missed
-// can no longer be sent, so they must start over from a snapshot.
+// channel or ends its queue, as for a subscriber that fell behind): the
+// changes they missed can no longer be sent, so they must start over from
+// a snapshot.
 func (s *Store) CatchUp(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

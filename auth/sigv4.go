@@ -290,10 +290,24 @@ func parseSigV4(header string, hasDate bool) (*SigV4Authorization, *SigV4Error) 
 	}
 	// AWS splits the header on commas and spaces: the first field is the
 	// algorithm, every other one a key=value pair.
-	fields := strings.FieldsFunc(header, func(r rune) bool { return r == ',' || r == ' ' })
-	algorithm := fields[0]
-	var credential, signedHeaders, signature string
-	for _, f := range fields[1:] {
+	var algorithm, credential, signedHeaders, signature string
+	for i, first := 0, true; i < len(header); {
+		// Fields are runs of bytes other than comma and space (both
+		// ASCII, so no multi-byte character holds one).
+		if header[i] == ',' || header[i] == ' ' {
+			i++
+			continue
+		}
+		end := i
+		for end < len(header) && header[end] != ',' && header[end] != ' ' {
+			end++
+		}
+		f := header[i:end]
+		i = end
+		if first {
+			algorithm, first = f, false
+			continue
+		}
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
 			return nil, sigV4Errorf(SigV4IncompleteSignature, "'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", f, header)
@@ -322,8 +336,15 @@ func parseSigV4(header string, hasDate bool) (*SigV4Authorization, *SigV4Error) 
 	if algorithm != SigV4Algorithm {
 		return nil, sigV4Errorf(SigV4IncompleteSignature, "Unsupported AWS 'algorithm': '%s' (only %s for now). ", algorithm, SigV4Algorithm)
 	}
-	scope := strings.Split(credential, "/")
-	if len(scope) != 5 {
+	var scope [5]string
+	ok, rest := true, credential
+	for i := range 4 {
+		var found bool
+		scope[i], rest, found = strings.Cut(rest, "/")
+		ok = ok && found
+	}
+	scope[4] = rest
+	if !ok || strings.Contains(rest, "/") {
 		return nil, sigV4Errorf(SigV4IncompleteSignature, "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'", credential)
 	}
 	names := strings.Split(signedHeaders, ";")
@@ -539,6 +560,29 @@ func (v *SigV4Verifier) Verify(ctx context.Context, r *http.Request, body []byte
 	return a.AccessKeyID, nil
 }
 
+// canonicalHeaderKey returns the key under which net/http keeps the
+// header named n (lower case, as signed): the names AWS SDKs sign are
+// known, so the common case costs a switch.
+func canonicalHeaderKey(n string) string {
+	switch n {
+	case "content-type":
+		return "Content-Type"
+	case "x-amz-target":
+		return "X-Amz-Target"
+	case "x-amz-content-sha256":
+		return "X-Amz-Content-Sha256"
+	case "x-amz-security-token":
+		return "X-Amz-Security-Token"
+	case "amz-sdk-invocation-id":
+		return "Amz-Sdk-Invocation-Id"
+	case "amz-sdk-request":
+		return "Amz-Sdk-Request"
+	case "x-amz-user-agent":
+		return "X-Amz-User-Agent"
+	}
+	return textproto.CanonicalMIMEHeaderKey(n)
+}
+
 // signature computes the signature of r with the signing key, as hex:
 // HMAC-SHA256 over the string to sign, which holds the hash of the
 // canonical request built from what a says was signed. The canonical form
@@ -569,7 +613,7 @@ func signature(key [sha256.Size]byte, r *http.Request, a *SigV4Authorization, am
 		case "content-length":
 			b = strconv.AppendInt(b, r.ContentLength, 10)
 		default:
-			for i, v := range r.Header[textproto.CanonicalMIMEHeaderKey(n)] {
+			for i, v := range r.Header[canonicalHeaderKey(n)] {
 				if i > 0 {
 					b = append(b, ',')
 				}

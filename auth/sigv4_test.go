@@ -787,6 +787,9 @@ func FuzzSigV4Header(f *testing.F) {
 			if a.Signature == "" || len(a.SignedHeaders) == 0 {
 				t.Fatalf("ParseSigV4Authorization(%q) = %+v: empty signature or headers", header, a)
 			}
+			if strings.Contains(a.AccessKeyID+a.Date+a.Region+a.Service+a.Terminator, "/") {
+				t.Fatalf("ParseSigV4Authorization(%q) = %+v: a credential scope element holds a slash", header, a)
+			}
 			again := fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/%s, SignedHeaders=%s, Signature=%s",
 				a.AccessKeyID, a.Date, a.Region, a.Service, a.Terminator, strings.Join(a.SignedHeaders, ";"), a.Signature)
 			b, err := auth.ParseSigV4Authorization(again)

@@ -1,7 +1,9 @@
 // Package flag gives feature flags their meaning: it parses and validates
 // flag documents, compiles them once, and evaluates them against an
 // evaluation context. It is pure (no I/O) and shared by the server and
-// the SDK.
+// the SDK. PowertoolsDocument translates flags into the feature-flags
+// document of Powertools for AWS Lambda, so that Powertools can evaluate
+// them with Vane's answers.
 package flag
 
 import "fmt"

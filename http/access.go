@@ -57,9 +57,16 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	var p *auth.Principal
 	var err error
 	if r.Method == http.MethodPost && r.URL.Path == "/" {
-		p, err = s.authenticateSigV4(r)
+		p, err = s.authenticateSigV4(r, auth.DefaultSigV4Service)
 		if err != nil {
 			return r, s.refuseSigV4(w, r, err)
+		}
+	} else if isAppConfigPath(r.URL.Path) && strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-") {
+		// AppConfig's clients sign for the service "appconfig"; a bearer
+		// token is taken there too, as on the native API.
+		p, err = s.authenticateSigV4(r, appConfigSigningName)
+		if err != nil {
+			return r, s.refuseAppConfigSigV4(w, r, err)
 		}
 	} else {
 		token := bearerToken(r)
@@ -102,9 +109,10 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("X-API-Key"))
 }
 
-// authenticateSigV4 verifies the SigV4 signature of an SSM request. The
-// body is read (at most MaxBodyBytes) and put back for the handler.
-func (s *Server) authenticateSigV4(r *http.Request) (*auth.Principal, error) {
+// authenticateSigV4 verifies the SigV4 signature of a request of an AWS
+// protocol, signed for service. The body is read (at most MaxBodyBytes)
+// and put back for the handler.
+func (s *Server) authenticateSigV4(r *http.Request, service string) (*auth.Principal, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	r.Body.Close()
 	if err != nil {
@@ -115,7 +123,7 @@ func (s *Server) authenticateSigV4(r *http.Request) (*auth.Principal, error) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	keys := s.Access.Keys
-	v := &auth.SigV4Verifier{Now: s.Now, SigningKeys: &s.signingKeys, Secret: func(ctx context.Context, id string) (string, error) {
+	v := &auth.SigV4Verifier{Service: service, Now: s.Now, SigningKeys: &s.signingKeys, Secret: func(ctx context.Context, id string) (string, error) {
 		secret, err := keys.SecretFor(ctx, id)
 		var ke *auth.KeyError
 		if errors.As(err, &ke) {

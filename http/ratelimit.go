@@ -96,6 +96,9 @@ func (s *Server) throttle(w http.ResponseWriter, r *http.Request, wait time.Dura
 		writeSSM(w, http.StatusBadRequest, &ssmErrorBody{Type: "ThrottlingException", Message: "Rate exceeded", Message2: "Rate exceeded"})
 		return http.StatusBadRequest
 	}
+	if isAppConfigPath(r.URL.Path) {
+		return s.writeAppConfigError(w, r, &appConfigError{Type: "ThrottlingException", Status: http.StatusTooManyRequests, msg: "Rate exceeded"})
+	}
 	s.writeError(w, r, err)
 	return http.StatusTooManyRequests
 }

@@ -285,6 +285,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerProbeRoutes(mux)
 		s.registerKeyRoutes(mux)
 		s.registerSSMRoutes(mux)
+		s.registerAppConfigRoutes(mux)
 		// Without these, ServeMux would redirect a subtree root such as
 		// /v1/tags to /v1/tags/, or answer 405 for it.
 		for _, root := range nameRoots {
@@ -492,10 +493,12 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // postReads are the routes that read with POST: evaluations, which
-// services call on every request they serve, and the permission check.
+// services call on every request they serve, the permission check, and
+// AppConfig's configuration sessions.
 var postReads = map[string]bool{
 	"POST /v1/evaluate/{name...}": true, "POST /v1/evaluate": true, "POST /v1/session/check": true,
 	ofrepSingle: true, ofrepBulk: true,
+	"POST /configurationsessions": true,
 }
 
 // isReadRoute reports whether a route reads with POST (the access log

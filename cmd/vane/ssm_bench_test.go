@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
-	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -150,38 +148,5 @@ func loadPosts(b *testing.B, url, target string, body []byte, wantLen int) {
 // clients, checks each answers 200 with wantLen bytes, and reports
 // throughput and the 99th percentile latency.
 func loadRequests(b *testing.B, newReq func() *http.Request, wantLen int) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}}
-	defer client.CloseIdleConnections()
-	var mu sync.Mutex
-	var all []time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		lat := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			start := time.Now()
-			req := newReq()
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			n, _ := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			lat = append(lat, time.Since(start))
-			if resp.StatusCode != http.StatusOK || int(n) != wantLen {
-				b.Errorf("%s %s: status %d, %d bytes, want %d", req.Method, req.URL.Path, resp.StatusCode, n, wantLen)
-				return
-			}
-		}
-		mu.Lock()
-		all = append(all, lat...)
-		mu.Unlock()
-	})
-	b.StopTimer()
-	slices.Sort(all)
-	if len(all) > 0 {
-		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	loadStatus(b, newReq, http.StatusOK, wantLen)
 }

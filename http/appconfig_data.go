@@ -67,17 +67,19 @@ func (ac *appConfig) seal(t *pollToken) string {
 // open returns the state a token carries, checking that this server
 // issued it, that it has not expired and that it belongs to the caller.
 func (ac *appConfig) open(ctx context.Context, token string, now time.Time) (*pollToken, error) {
-	corrupted := badToken("Corrupted", "the configuration token is not valid: it was not issued by this server, or it was changed")
+	corrupted := func() error {
+		return badToken("Corrupted", "the configuration token is not valid: it was not issued by this server, or it was changed")
+	}
 	if token == "" {
 		return nil, badRequest("ConfigurationToken is required: start a session with StartConfigurationSession")
 	}
 	raw, err := ac.tokens.open(tokenOp, "", token)
 	if err != nil || raw == "" {
-		return nil, corrupted
+		return nil, corrupted()
 	}
 	var t pollToken
 	if json.Unmarshal([]byte(raw), &t) != nil || t.Session == "" {
-		return nil, corrupted
+		return nil, corrupted()
 	}
 	if now.Sub(time.Unix(t.Issued, 0)) > tokenLifetime {
 		return nil, badToken("Expired", "the configuration token has expired: tokens are valid for 24 hours; start a new session")
@@ -219,18 +221,19 @@ func (ac *appConfig) getLatestConfiguration(w http.ResponseWriter, r *http.Reque
 	h.Set("Next-Poll-Configuration-Token", ac.seal(&next))
 	h.Set("Next-Poll-Interval-In-Seconds", strconv.Itoa(interval))
 	h.Set("Content-Type", c.contentType)
+	if held == t.Held {
+		// The client has this configuration already.
+		h.Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	// The warnings go with the document they are about.
 	for i, warning := range c.warnings {
 		if i == maxWarningHeaders {
 			h.Add(warningHeader, strconv.Itoa(len(c.warnings)-i)+" more flags left out; the server log names them")
 			break
 		}
 		h.Add(warningHeader, warning)
-	}
-	if held == t.Held {
-		// The client has this configuration already.
-		h.Set("Content-Length", "0")
-		w.WriteHeader(http.StatusOK)
-		return
 	}
 	h.Set("Version-Label", c.label)
 	h.Set("Content-Length", strconv.Itoa(len(c.body)))

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,41 +82,12 @@ func BenchmarkGet(b *testing.B) {
 }
 
 // loadGets issues b.N GETs from parallel keep-alive clients and reports
-// throughput and the 99th percentile latency.
+// throughput and the latencies.
 func loadGets(b *testing.B, url string, wantLen int) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}}
-	defer client.CloseIdleConnections()
-	var mu sync.Mutex
-	var all []time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		lat := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			start := time.Now()
-			resp, err := client.Get(url)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			n, _ := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			lat = append(lat, time.Since(start))
-			if resp.StatusCode != http.StatusOK || int(n) != wantLen {
-				b.Errorf("GET: status %d, %d bytes", resp.StatusCode, n)
-				return
-			}
-		}
-		mu.Lock()
-		all = append(all, lat...)
-		mu.Unlock()
-	})
-	b.StopTimer()
-	slices.Sort(all)
-	if len(all) > 0 {
-		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	loadStatus(b, func() *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		return req
+	}, http.StatusOK, wantLen)
 }
 
 // benchStores runs fn once per backend: SQLite, and PostgreSQL when

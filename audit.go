@@ -21,6 +21,7 @@ type AuditEntry struct {
 	NewVersion int64  // the version after (0 if none)
 	Result     string // AuditOK, or the error code of a refused request
 	Detail     string // a short description: labels, tag keys, the reason of a denial
+	Batch      string // the batch the change was part of, "" for a single write
 }
 
 // AuditOK is the Result of an action that took effect.
@@ -96,7 +97,7 @@ func RequestFromContext(ctx context.Context) RequestInfo {
 func AuditOf(ctx context.Context, c Change) AuditEntry {
 	req := RequestFromContext(ctx)
 	e := AuditEntry{Time: c.Time, Principal: c.Principal, Source: req.Source, RequestID: req.RequestID,
-		Name: c.Name, Result: AuditOK}
+		Name: c.Name, Result: AuditOK, Batch: c.Batch}
 	switch c.Op {
 	case OpPut:
 		e.Action, e.OldVersion, e.NewVersion, e.Detail = ActionPutParameter, c.Version-1, c.Version, string(c.Type)

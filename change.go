@@ -35,6 +35,9 @@ type Change struct {
 	// RequestID is the id of the API request that made the change (the
 	// X-Request-Id its caller got); "" for background jobs' changes.
 	RequestID string
+	// Batch is the id of the batch (ParameterStore.Batch) the change was
+	// part of; "" for a single write.
+	Batch string
 }
 
 // AnonymousPrincipal is recorded for changes made without an identity.

@@ -263,6 +263,16 @@ type ParameterStore interface {
 	// Tags lists a parameter's tags sorted by key. Errors: EINVALID,
 	// ENOTFOUND (InvalidResourceId).
 	Tags(ctx context.Context, name string) ([]Tag, error)
+
+	// Batch applies several writes (BatchItem) all or nothing, in order,
+	// in one transaction: each item is checked as its single-item method
+	// checks it (compare-and-set included), seeing the effects of the
+	// items before it, and writes one change-log record, as that method
+	// does, carrying the batch's id (made with NewBatchID when
+	// in.ID is empty), as its audit entry does. Errors: those of
+	// CheckBatch; the first failing item's, as a *BatchError with its
+	// code, in which case nothing was written.
+	Batch(ctx context.Context, in *BatchInput) (*BatchResult, error)
 }
 
 // ChangeLog reads the change log and bounds how much of it is kept.

@@ -7,7 +7,9 @@
 //     not a valid flag document, or whose type is not String
 //     (flag.CheckParameter);
 //   - a delete that the deletion guard's settings forbid
-//     (SettingAllowFlagDeletion, SettingProtectedPaths).
+//     (SettingAllowFlagDeletion, SettingProtectedPaths);
+//   - a batch (vane.ParameterStore.Batch) holding any write it would
+//     refuse alone.
 //
 // Every writer goes through it: the native API and the SSM API (package
 // http), and the background jobs that write without an HTTP request:
@@ -76,6 +78,29 @@ func (s *Store) Delete(ctx context.Context, in *vane.DeleteInput) error {
 		return err
 	}
 	return s.Store.Delete(ctx, in)
+}
+
+// Batch checks every item of a batch as its single write is checked (a
+// put's value, a delete's deletion guard) before any is applied, so that a
+// refused item refuses the whole batch: the error is a *vane.BatchError
+// naming it.
+func (s *Store) Batch(ctx context.Context, in *vane.BatchInput) (*vane.BatchResult, error) {
+	if in != nil {
+		for i := range in.Items {
+			it := &in.Items[i]
+			var err error
+			switch {
+			case it.Op == vane.BatchPut && it.Put != nil:
+				err = CheckPut(it.Put)
+			case it.Op == vane.BatchDelete && it.Delete != nil:
+				err = s.CheckDelete(ctx, it.Delete.Name)
+			}
+			if err != nil {
+				return nil, &vane.BatchError{Index: i, Op: it.Op, Name: it.Name(), Err: err}
+			}
+		}
+	}
+	return s.Store.Batch(ctx, in)
 }
 
 // CheckPut vets the value of a put: a flag must be a String holding a

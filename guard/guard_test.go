@@ -2,6 +2,7 @@ package guard_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,6 +110,39 @@ func TestDeletionGuard(t *testing.T) {
 	put(t, g, guard.SettingAllowFlagDeletion, "String", "true")
 	if err := g.Delete(ctx(t), &vane.DeleteInput{Name: "/app/features/checkout"}); err != nil {
 		t.Errorf("delete after the setting allowed it: %v", err)
+	}
+}
+
+// TestBatchRefusedAsItsItemsAreRefused: a batch is checked item by item as
+// single writes are, and one refused item refuses it all.
+func TestBatchRefusedAsItsItemsAreRefused(t *testing.T) {
+	g, ix := mustOpen(t)
+	put(t, g, "/app/prod/features/checkout", "String", "true")
+	put(t, g, "/billing/rates/eu", "String", "1")
+	put(t, g, guard.SettingProtectedPaths, "StringList", "/billing")
+	ok := vane.BatchItem{Op: vane.BatchPut, Put: &vane.PutInput{Name: "/app/prod/tuning/ttl", Value: "30", Type: vane.TypeString}}
+	for _, tc := range []struct {
+		what string
+		bad  vane.BatchItem
+		code string
+		msg  string
+	}{
+		{"an invalid flag document", vane.BatchItem{Op: vane.BatchPut, Put: &vane.PutInput{Name: "/app/prod/features/checkout", Value: `{"rollout_percentage": 120}`, Overwrite: true}},
+			vane.EINVALID, "$.rollout_percentage"},
+		{"a protected delete", vane.BatchItem{Op: vane.BatchDelete, Delete: &vane.DeleteInput{Name: "/billing/rates/eu"}},
+			vane.EFORBIDDEN, guard.SettingProtectedPaths},
+	} {
+		_, err := g.Batch(ctx(t), &vane.BatchInput{Items: []vane.BatchItem{ok, tc.bad}})
+		var be *vane.BatchError
+		if !errors.As(err, &be) || be.Index != 1 || vane.ErrorCode(err) != tc.code || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v; want a BatchError for item 1, %s, naming %s", tc.what, err, tc.code, tc.msg)
+		}
+	}
+	if _, err := ix.Get(t.Context(), "/app/prod/tuning/ttl"); vane.ErrorCode(err) != vane.ENOTFOUND {
+		t.Errorf("a refused batch wrote its other item: %v", err)
+	}
+	if _, err := g.Batch(ctx(t), &vane.BatchInput{Items: []vane.BatchItem{ok}}); err != nil {
+		t.Errorf("a batch of allowed items: %v", err)
 	}
 }
 

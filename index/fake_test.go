@@ -15,6 +15,7 @@ import (
 // field makes the method fail with EINTERNAL.
 type fakeStore struct {
 	PutFunc        func(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error)
+	BatchFunc      func(ctx context.Context, in *vane.BatchInput) (*vane.BatchResult, error)
 	GetFunc        func(ctx context.Context, selector string) (*vane.Parameter, error)
 	DeleteFunc     func(ctx context.Context, in *vane.DeleteInput) error
 	ByPathFunc     func(ctx context.Context, in *vane.ByPathInput) (*vane.Page, error)
@@ -42,6 +43,13 @@ func (f *fakeStore) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter
 		return nil, unset("Put")
 	}
 	return f.PutFunc(ctx, in)
+}
+
+func (f *fakeStore) Batch(ctx context.Context, in *vane.BatchInput) (*vane.BatchResult, error) {
+	if f.BatchFunc == nil {
+		return nil, unset("Batch")
+	}
+	return f.BatchFunc(ctx, in)
 }
 
 func (f *fakeStore) Get(ctx context.Context, selector string) (*vane.Parameter, error) {

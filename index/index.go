@@ -521,6 +521,16 @@ func (s *Store) Delete(ctx context.Context, in *vane.DeleteInput) error {
 	return err
 }
 
+// Batch implements vane.ParameterStore: it delegates, then catches up,
+// also after a conflict.
+func (s *Store) Batch(ctx context.Context, in *vane.BatchInput) (*vane.BatchResult, error) {
+	r, err := s.under.Batch(ctx, in)
+	if err == nil || conflicted(err) {
+		s.afterWrite(ctx, "batch", "")
+	}
+	return r, err
+}
+
 // conflicted reports whether a write failed on a compare-and-set or an
 // existence check (ECONFLICT): another writer's committed change, which
 // the index may not have applied yet, is the cause. Catching up before

@@ -30,6 +30,7 @@ const (
 	opSnapshot
 	opCompact
 	opClose
+	opBatch
 	numOps
 )
 
@@ -49,6 +50,7 @@ var opNames = [numOps]string{
 	opSnapshot:   "snapshot",
 	opCompact:    "compact",
 	opClose:      "close",
+	opBatch:      "batch",
 }
 
 // String returns the op label value.
@@ -87,6 +89,13 @@ func (s *store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, er
 	p, err := s.next.Put(ctx, in)
 	s.observe(opPut, start, err)
 	return p, err
+}
+
+func (s *store) Batch(ctx context.Context, in *vane.BatchInput) (*vane.BatchResult, error) {
+	start := time.Now()
+	r, err := s.next.Batch(ctx, in)
+	s.observe(opBatch, start, err)
+	return r, err
 }
 
 func (s *store) Get(ctx context.Context, selector string) (*vane.Parameter, error) {

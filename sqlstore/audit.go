@@ -11,12 +11,12 @@ import (
 
 var _ vane.AuditLog = (*Store)(nil)
 
-const auditColumns = `at, principal, source, request_id, action, name, old_version, new_version, result, detail`
+const auditColumns = `at, principal, source, request_id, action, name, old_version, new_version, result, detail, batch_id`
 
 // insertAudit writes one entry in tx.
 func insertAudit(ctx context.Context, tx txn, e vane.AuditEntry) error {
-	_, err := tx.exec(ctx, `INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		unixNano(e.Time), e.Principal, e.Source, e.RequestID, e.Action, e.Name, e.OldVersion, e.NewVersion, e.Result, e.Detail)
+	_, err := tx.exec(ctx, `INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		unixNano(e.Time), e.Principal, e.Source, e.RequestID, e.Action, e.Name, e.OldVersion, e.NewVersion, e.Result, e.Detail, e.Batch)
 	return err
 }
 
@@ -102,7 +102,7 @@ func (s *Store) Audit(ctx context.Context, q *vane.AuditQuery) (*vane.AuditPage,
 		var e vane.AuditEntry
 		var at int64
 		if err := rows.Scan(&e.ID, &at, &e.Principal, &e.Source, &e.RequestID, &e.Action, &e.Name,
-			&e.OldVersion, &e.NewVersion, &e.Result, &e.Detail); err != nil {
+			&e.OldVersion, &e.NewVersion, &e.Result, &e.Detail, &e.Batch); err != nil {
 			return nil, s.translate(err)
 		}
 		e.Time = time.Unix(0, at).UTC()

@@ -258,7 +258,7 @@ func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit i
 	if after < 0 {
 		return nil, vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "sequence %d must not be negative", after)
 	}
-	page := `SELECT seq, op, name, version, type, labels, tag_keys, at, principal, request_id FROM changes WHERE seq > ?`
+	page := `SELECT seq, op, name, version, type, labels, tag_keys, at, principal, request_id, batch_id FROM changes WHERE seq > ?`
 	args := []any{after}
 	if prefix != "" && prefix != "/" {
 		if strings.ContainsAny(prefix, "\x00\x7f") || prefix[len(prefix)-1] >= 0x7f {
@@ -270,7 +270,7 @@ func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit i
 	page += ` ORDER BY seq LIMIT ?`
 	args = append(args, limit)
 	q := `SELECT f.seq, c.seq, COALESCE(c.op, ''), COALESCE(c.name, ''), COALESCE(c.version, 0), COALESCE(c.type, ''),
-		COALESCE(c.labels, ''), COALESCE(c.tag_keys, ''), COALESCE(c.at, 0), COALESCE(c.principal, ''), COALESCE(c.request_id, '')
+		COALESCE(c.labels, ''), COALESCE(c.tag_keys, ''), COALESCE(c.at, 0), COALESCE(c.principal, ''), COALESCE(c.request_id, ''), COALESCE(c.batch_id, '')
 		FROM change_floor f LEFT JOIN (` + page + `) c ON 1 = 1 WHERE f.id = 1`
 	rows, err := s.RDB.QueryContext(ctx, s.rebind(q), args...)
 	if err != nil {
@@ -286,7 +286,7 @@ func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit i
 		var seq sql.NullInt64
 		var labels, keys string
 		var at int64
-		if err := rows.Scan(&floor, &seq, &c.Op, &c.Name, &c.Version, &c.Type, &labels, &keys, &at, &c.Principal, &c.RequestID); err != nil {
+		if err := rows.Scan(&floor, &seq, &c.Op, &c.Name, &c.Version, &c.Type, &labels, &keys, &at, &c.Principal, &c.RequestID, &c.Batch); err != nil {
 			return nil, s.translate(err)
 		}
 		if !seq.Valid {

@@ -30,28 +30,85 @@ func scanParameter(row scanner) (*vane.Parameter, error) {
 	return &p, nil
 }
 
+// writer makes the writes of one transaction: a single write, or the
+// items of a batch, which see each other's effects. It implements
+// vane.BatchWriter.
+type writer struct {
+	ctx   context.Context
+	tx    txn
+	now   time.Time
+	batch string // the batch's id, "" for a single write
+}
+
+// write runs f as one write transaction, committed if f succeeds.
+func (s *Store) write(ctx context.Context, batch string, f func(w *writer) error) error {
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := f(&writer{ctx: ctx, tx: tx, now: s.now(), batch: batch}); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+// change appends the change-log record (and audit entry) of a write.
+func (w *writer) change(c vane.Change) error {
+	c.Time, c.Principal, c.Batch = w.now, vane.PrincipalFromContext(w.ctx), w.batch
+	return appendChange(w.ctx, w.tx, c)
+}
+
 // Put implements vane.ParameterStore.
 func (s *Store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error) {
+	var p *vane.Parameter
+	err := s.write(ctx, "", func(w *writer) (err error) {
+		p, err = w.Put(in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Batch implements vane.ParameterStore.
+func (s *Store) Batch(ctx context.Context, in *vane.BatchInput) (*vane.BatchResult, error) {
+	if err := vane.CheckBatch(in); err != nil {
+		return nil, err
+	}
+	id := in.ID
+	if id == "" {
+		id = vane.NewBatchID()
+	}
+	var out *vane.BatchResult
+	err := s.write(ctx, id, func(w *writer) (err error) {
+		out, err = vane.ApplyBatch(in, w)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.ID = id
+	return out, nil
+}
+
+// Put writes a version of a parameter.
+func (w *writer) Put(in *vane.PutInput) (*vane.Parameter, error) {
+	ctx, tx, now := w.ctx, w.tx, w.now
 	name, err := vane.CheckPut(in)
 	if err != nil {
 		return nil, err
 	}
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-
 	cur, err := latest(ctx, tx, name)
 	if err != nil && vane.ErrorCode(err) != vane.ENOTFOUND {
 		return nil, err
 	}
-	now := s.now()
 	p, err := vane.ApplyPut(cur, in, name, now, vane.PrincipalFromContext(ctx))
 	if err != nil {
 		return nil, err
 	}
-	if err := s.seal(ctx, p); err != nil {
+	if err := tx.s.seal(ctx, p); err != nil {
 		return nil, err
 	}
 	if cur == nil {
@@ -79,12 +136,8 @@ func (s *Store) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, er
 		now.UnixNano(), p.LastModifiedUser, p.Policies); err != nil {
 		return nil, tx.s.translate(err)
 	}
-	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpPut, Name: name, Version: p.Version, Type: p.Type, Time: now,
-		Principal: p.LastModifiedUser}); err != nil {
+	if err := w.change(vane.Change{Op: vane.OpPut, Name: name, Version: p.Version, Type: p.Type}); err != nil {
 		return nil, err
-	}
-	if err := tx.commit(); err != nil {
-		return nil, tx.s.translate(err)
 	}
 	p.LastModified = time.Unix(0, now.UnixNano()).UTC()
 	return p, nil
@@ -134,8 +187,8 @@ func appendChange(ctx context.Context, tx txn, c vane.Change) error {
 	if c.RequestID == "" {
 		c.RequestID = vane.RequestFromContext(ctx).RequestID
 	}
-	_, err := tx.exec(ctx, `INSERT INTO changes (op, name, version, type, labels, tag_keys, at, principal, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Op, c.Name, c.Version, c.Type, joinList(c.Labels), joinList(c.TagKeys), c.Time.UnixNano(), c.Principal, c.RequestID)
+	_, err := tx.exec(ctx, `INSERT INTO changes (op, name, version, type, labels, tag_keys, at, principal, request_id, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Op, c.Name, c.Version, c.Type, joinList(c.Labels), joinList(c.TagKeys), c.Time.UnixNano(), c.Principal, c.RequestID, c.Batch)
 	if err != nil {
 		return err
 	}
@@ -221,15 +274,16 @@ func loadLabels(ctx context.Context, tx txn, ps []*vane.Parameter) error {
 
 // Delete implements vane.ParameterStore.
 func (s *Store) Delete(ctx context.Context, in *vane.DeleteInput) error {
+	return s.write(ctx, "", func(w *writer) error { return w.Delete(in) })
+}
+
+// Delete removes a parameter.
+func (w *writer) Delete(in *vane.DeleteInput) error {
+	ctx, tx := w.ctx, w.tx
 	name, err := vane.CheckDelete(in)
 	if err != nil {
 		return err
 	}
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	v, err := currentVersion(ctx, tx, name, vane.NotFoundError)
 	if err != nil {
 		return err
@@ -241,24 +295,29 @@ func (s *Store) Delete(ctx context.Context, in *vane.DeleteInput) error {
 	if _, err := tx.exec(ctx, `DELETE FROM parameters WHERE name = ?`, name); err != nil {
 		return tx.s.translate(err)
 	}
-	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpDelete, Name: name, Version: v, Time: s.now(),
-		Principal: vane.PrincipalFromContext(ctx)}); err != nil {
-		return err
-	}
-	return tx.s.translate(tx.commit())
+	return w.change(vane.Change{Op: vane.OpDelete, Name: name, Version: v})
 }
 
 // Label implements vane.ParameterStore.
 func (s *Store) Label(ctx context.Context, in *vane.LabelInput) (*vane.LabelResult, error) {
+	var res *vane.LabelResult
+	err := s.write(ctx, "", func(w *writer) (err error) {
+		res, err = w.Label(in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Label attaches labels to a version.
+func (w *writer) Label(in *vane.LabelInput) (*vane.LabelResult, error) {
+	ctx, tx := w.ctx, w.tx
 	name, valid, invalid, err := vane.CheckLabels(in, false)
 	if err != nil {
 		return nil, err
 	}
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
 	version, err := labelledVersion(ctx, tx, name, in.Version)
 	if err != nil {
 		return nil, err
@@ -290,11 +349,10 @@ func (s *Store) Label(ctx context.Context, in *vane.LabelInput) (*vane.LabelResu
 			return nil, tx.s.translate(err)
 		}
 	}
-	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpLabel, Name: name, Version: version, Labels: valid,
-		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
+	if err := w.change(vane.Change{Op: vane.OpLabel, Name: name, Version: version, Labels: valid}); err != nil {
 		return nil, err
 	}
-	return res, tx.s.translate(tx.commit())
+	return res, nil
 }
 
 // labelledVersion resolves the version a label operation targets (0: the
@@ -319,15 +377,24 @@ func labelledVersion(ctx context.Context, tx txn, name string, version int64) (i
 
 // Unlabel implements vane.ParameterStore.
 func (s *Store) Unlabel(ctx context.Context, in *vane.LabelInput) (*vane.UnlabelResult, error) {
+	var res *vane.UnlabelResult
+	err := s.write(ctx, "", func(w *writer) (err error) {
+		res, err = w.Unlabel(in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Unlabel removes labels from a version.
+func (w *writer) Unlabel(in *vane.LabelInput) (*vane.UnlabelResult, error) {
+	ctx, tx := w.ctx, w.tx
 	name, valid, invalid, err := vane.CheckLabels(in, true)
 	if err != nil {
 		return nil, err
 	}
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
 	version, err := labelledVersion(ctx, tx, name, in.Version)
 	if err != nil {
 		return nil, err
@@ -347,24 +414,24 @@ func (s *Store) Unlabel(ctx context.Context, in *vane.LabelInput) (*vane.Unlabel
 	if len(res.RemovedLabels) == 0 {
 		return res, nil
 	}
-	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpUnlabel, Name: name, Version: version, Labels: res.RemovedLabels,
-		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
+	if err := w.change(vane.Change{Op: vane.OpUnlabel, Name: name, Version: version, Labels: res.RemovedLabels}); err != nil {
 		return nil, err
 	}
-	return res, tx.s.translate(tx.commit())
+	return res, nil
 }
 
 // AddTags implements vane.ParameterStore.
 func (s *Store) AddTags(ctx context.Context, in *vane.TagInput) error {
+	return s.write(ctx, "", func(w *writer) error { return w.AddTags(in) })
+}
+
+// AddTags adds or replaces tags.
+func (w *writer) AddTags(in *vane.TagInput) error {
+	ctx, tx := w.ctx, w.tx
 	name, err := vane.CheckTagInput(in, false)
 	if err != nil {
 		return err
 	}
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	v, err := currentVersion(ctx, tx, name, vane.ResourceNotFoundError)
 	if err != nil {
 		return err
@@ -385,24 +452,21 @@ func (s *Store) AddTags(ctx context.Context, in *vane.TagInput) error {
 			return tx.s.translate(err)
 		}
 	}
-	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpTag, Name: name, Version: v, TagKeys: keys,
-		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
-		return err
-	}
-	return tx.s.translate(tx.commit())
+	return w.change(vane.Change{Op: vane.OpTag, Name: name, Version: v, TagKeys: keys})
 }
 
 // RemoveTags implements vane.ParameterStore.
 func (s *Store) RemoveTags(ctx context.Context, in *vane.TagInput) error {
+	return s.write(ctx, "", func(w *writer) error { return w.RemoveTags(in) })
+}
+
+// RemoveTags removes tags by key.
+func (w *writer) RemoveTags(in *vane.TagInput) error {
+	ctx, tx := w.ctx, w.tx
 	name, err := vane.CheckTagInput(in, true)
 	if err != nil {
 		return err
 	}
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	v, err := currentVersion(ctx, tx, name, vane.ResourceNotFoundError)
 	if err != nil {
 		return err
@@ -413,11 +477,7 @@ func (s *Store) RemoveTags(ctx context.Context, in *vane.TagInput) error {
 			return tx.s.translate(err)
 		}
 	}
-	if err := appendChange(ctx, tx, vane.Change{Op: vane.OpUntag, Name: name, Version: v, TagKeys: keys,
-		Time: s.now(), Principal: vane.PrincipalFromContext(ctx)}); err != nil {
-		return err
-	}
-	return tx.s.translate(tx.commit())
+	return w.change(vane.Change{Op: vane.OpUntag, Name: name, Version: v, TagKeys: keys})
 }
 
 // Tags implements vane.ParameterStore.

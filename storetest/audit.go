@@ -95,6 +95,35 @@ func RunAudit(t *testing.T, open func(t *testing.T) AuditStore) {
 			t.Errorf("the audit history holds a SecureString's plaintext: %s", b)
 		}
 	})
+	t.Run("BatchItemsCarryTheBatchID", func(t *testing.T) {
+		s := open(t)
+		defer s.Close()
+		ctx := vane.NewContextWithPrincipal(context.Background(), "alice")
+		ctx = vane.NewContextWithRequest(ctx, vane.RequestInfo{Source: "10.0.0.7", RequestID: "req-9"})
+		_, err := s.Batch(ctx, &vane.BatchInput{ID: "promote-1", Items: []vane.BatchItem{
+			{Op: vane.BatchPut, Put: &vane.PutInput{Name: "/a/x", Value: "1", Type: vane.TypeString}},
+			{Op: vane.BatchPut, Put: &vane.PutInput{Name: "/a/y", Value: "1", Type: vane.TypeString}},
+		}})
+		must(t, err)
+		// A failed batch records nothing.
+		_, err = s.Batch(ctx, &vane.BatchInput{ID: "promote-2", Items: []vane.BatchItem{
+			{Op: vane.BatchPut, Put: &vane.PutInput{Name: "/a/z", Value: "1", Type: vane.TypeString}},
+			{Op: vane.BatchDelete, Delete: &vane.DeleteInput{Name: "/a/missing"}},
+		}})
+		if err == nil {
+			t.Fatal("a batch deleting a missing name succeeded")
+		}
+		page, err := s.Audit(context.Background(), &vane.AuditQuery{})
+		must(t, err)
+		if len(page.Entries) != 2 {
+			t.Fatalf("%d entries, want the 2 of the first batch: %+v", len(page.Entries), page.Entries)
+		}
+		for _, e := range page.Entries {
+			if e.Batch != "promote-1" || e.Principal != "alice" || e.RequestID != "req-9" || e.Action != vane.ActionPutParameter {
+				t.Errorf("entry %+v: want a put by alice in batch promote-1 of req-9", e)
+			}
+		}
+	})
 	t.Run("QueryAndPrune", func(t *testing.T) {
 		s := open(t)
 		defer s.Close()

@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) vane.Store) {
 		{"ChangeLog", changeLogTests},
 		{"Compact", compactTests},
 		{"Concurrency", concurrencyTests},
+		{"Batch", batchTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

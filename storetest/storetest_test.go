@@ -69,7 +69,10 @@ func (p *memParam) view(pv *vane.Parameter) *vane.Parameter {
 	return &c
 }
 
+type batchKey struct{}
+
 func (m *memStore) record(ctx context.Context, c vane.Change) {
+	c.Batch, _ = ctx.Value(batchKey{}).(string)
 	m.seq++
 	c.Seq = m.seq
 	c.Time = time.Now()
@@ -79,12 +82,16 @@ func (m *memStore) record(ctx context.Context, c vane.Change) {
 }
 
 func (m *memStore) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.put(ctx, in)
+}
+
+func (m *memStore) put(ctx context.Context, in *vane.PutInput) (*vane.Parameter, error) {
 	name, err := vane.CheckPut(in)
 	if err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	mp := m.params[name]
 	var cur *vane.Parameter
 	if mp != nil {
@@ -112,6 +119,46 @@ func (m *memStore) Put(ctx context.Context, in *vane.PutInput) (*vane.Parameter,
 	m.record(ctx, vane.Change{Op: vane.OpPut, Name: name, Version: p.Version, Type: p.Type})
 	return mp.view(p), nil
 }
+
+// Batch applies the items under one lock, and restores the state from
+// before the batch when one fails.
+func (m *memStore) Batch(ctx context.Context, in *vane.BatchInput) (*vane.BatchResult, error) {
+	if err := vane.CheckBatch(in); err != nil {
+		return nil, err
+	}
+	id := in.ID
+	if id == "" {
+		id = vane.NewBatchID()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	saved, log, seq := make(map[string]*memParam, len(m.params)), slices.Clone(m.log), m.seq
+	for n, p := range m.params {
+		saved[n] = &memParam{versions: slices.Clone(p.versions), labels: maps.Clone(p.labels), tags: slices.Clone(p.tags)}
+	}
+	out, err := vane.ApplyBatch(in, memBatch{m, context.WithValue(ctx, batchKey{}, id)})
+	if err != nil {
+		m.params, m.log, m.seq = saved, log, seq
+		return nil, err
+	}
+	out.ID = id
+	return out, nil
+}
+
+// memBatch applies a batch's items with the store's lock held.
+type memBatch struct {
+	m   *memStore
+	ctx context.Context
+}
+
+func (b memBatch) Put(in *vane.PutInput) (*vane.Parameter, error)       { return b.m.put(b.ctx, in) }
+func (b memBatch) Delete(in *vane.DeleteInput) error                    { return b.m.delete(b.ctx, in) }
+func (b memBatch) Label(in *vane.LabelInput) (*vane.LabelResult, error) { return b.m.label(b.ctx, in) }
+func (b memBatch) Unlabel(in *vane.LabelInput) (*vane.UnlabelResult, error) {
+	return b.m.unlabel(b.ctx, in)
+}
+func (b memBatch) AddTags(in *vane.TagInput) error    { return b.m.addTags(b.ctx, in) }
+func (b memBatch) RemoveTags(in *vane.TagInput) error { return b.m.removeTags(b.ctx, in) }
 
 func (m *memStore) Get(ctx context.Context, selector string) (*vane.Parameter, error) {
 	sel, err := vane.ParseSelector(selector)
@@ -143,12 +190,16 @@ func (m *memStore) Get(ctx context.Context, selector string) (*vane.Parameter, e
 }
 
 func (m *memStore) Delete(ctx context.Context, in *vane.DeleteInput) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.delete(ctx, in)
+}
+
+func (m *memStore) delete(ctx context.Context, in *vane.DeleteInput) error {
 	name, err := vane.CheckDelete(in)
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	mp := m.params[name]
 	if mp == nil {
 		return vane.NotFoundError(name)
@@ -280,12 +331,16 @@ func (m *memStore) History(ctx context.Context, in *vane.HistoryInput) (*vane.Pa
 }
 
 func (m *memStore) Label(ctx context.Context, in *vane.LabelInput) (*vane.LabelResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.label(ctx, in)
+}
+
+func (m *memStore) label(ctx context.Context, in *vane.LabelInput) (*vane.LabelResult, error) {
 	name, valid, invalid, err := vane.CheckLabels(in, false)
 	if err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	mp := m.params[name]
 	if mp == nil {
 		return nil, vane.NotFoundError(name)
@@ -315,12 +370,16 @@ func (m *memStore) Label(ctx context.Context, in *vane.LabelInput) (*vane.LabelR
 }
 
 func (m *memStore) Unlabel(ctx context.Context, in *vane.LabelInput) (*vane.UnlabelResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.unlabel(ctx, in)
+}
+
+func (m *memStore) unlabel(ctx context.Context, in *vane.LabelInput) (*vane.UnlabelResult, error) {
 	name, valid, invalid, err := vane.CheckLabels(in, true)
 	if err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	mp := m.params[name]
 	if mp == nil {
 		return nil, vane.NotFoundError(name)
@@ -344,12 +403,16 @@ func (m *memStore) Unlabel(ctx context.Context, in *vane.LabelInput) (*vane.Unla
 }
 
 func (m *memStore) AddTags(ctx context.Context, in *vane.TagInput) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.addTags(ctx, in)
+}
+
+func (m *memStore) addTags(ctx context.Context, in *vane.TagInput) error {
 	name, err := vane.CheckTagInput(in, false)
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	mp := m.params[name]
 	if mp == nil {
 		return vane.ResourceNotFoundError(name)
@@ -368,12 +431,16 @@ func (m *memStore) AddTags(ctx context.Context, in *vane.TagInput) error {
 }
 
 func (m *memStore) RemoveTags(ctx context.Context, in *vane.TagInput) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.removeTags(ctx, in)
+}
+
+func (m *memStore) removeTags(ctx context.Context, in *vane.TagInput) error {
 	name, err := vane.CheckTagInput(in, true)
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	mp := m.params[name]
 	if mp == nil {
 		return vane.ResourceNotFoundError(name)

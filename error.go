@@ -98,7 +98,16 @@ func ErrorDetail(err error) string {
 }
 
 // ErrorField returns the input an error names (see Error.Field), or "".
+// The error of a batch item names the item: items[3], or items[3].value
+// when the item's own error names its field.
 func ErrorField(err error) string {
+	if be, ok := errors.AsType[*BatchError](err); ok && be != nil {
+		f := fmt.Sprintf("items[%d]", be.Index)
+		if inner := ErrorField(be.Err); inner != "" {
+			f += "." + inner
+		}
+		return f
+	}
 	if e, ok := errors.AsType[*Error](err); ok && e != nil {
 		return e.Field
 	}
@@ -111,6 +120,8 @@ func ErrorField(err error) string {
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
+	} else if be, ok := errors.AsType[*BatchError](err); ok && be != nil {
+		return fmt.Sprintf("item %d (%s %s): %s; nothing in the batch was written", be.Index, be.Op, be.Name, ErrorMessage(be.Err))
 	} else if e, ok := errors.AsType[*Error](err); ok && e != nil {
 		return e.Message
 	}

@@ -21,11 +21,12 @@ type auditEntryJSON struct {
 	NewVersion int64     `json:"new_version"`
 	Result     string    `json:"result"`
 	Detail     string    `json:"detail,omitempty"`
+	Batch      string    `json:"batch,omitempty"`
 }
 
 func newAuditEntryJSON(e *vane.AuditEntry) auditEntryJSON {
 	return auditEntryJSON{ID: e.ID, Time: e.Time.UTC(), Principal: e.Principal, Source: e.Source, RequestID: e.RequestID,
-		Action: e.Action, Name: e.Name, OldVersion: e.OldVersion, NewVersion: e.NewVersion, Result: e.Result, Detail: e.Detail}
+		Action: e.Action, Name: e.Name, OldVersion: e.OldVersion, NewVersion: e.NewVersion, Result: e.Result, Detail: e.Detail, Batch: e.Batch}
 }
 
 // registerAuditRoutes adds the audit history route.

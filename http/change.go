@@ -18,6 +18,7 @@ type changeJSON struct {
 	TagKeys   []string `json:"tag_keys,omitempty"`
 	Time      string   `json:"time"`
 	Principal string   `json:"principal"`
+	Batch     string   `json:"batch,omitempty"` // the batch it was part of
 }
 
 // changesResponse is the result of GET /v1/changes.
@@ -80,6 +81,7 @@ func (s *Server) handleChanges(w http.ResponseWriter, r *http.Request) {
 			TagKeys:   c.TagKeys,
 			Time:      formatTime(c.Time),
 			Principal: c.Principal,
+			Batch:     c.Batch,
 		})
 		out.LastSeq = c.Seq
 	}

@@ -267,6 +267,7 @@ func (s *Server) Handler() http.Handler {
 
 		mux := http.NewServeMux()
 		s.registerParameterRoutes(mux)
+		s.registerBatchRoutes(mux)
 		s.registerLabelRoutes(mux)
 		s.registerTagRoutes(mux)
 		s.registerMetadataRoutes(mux)

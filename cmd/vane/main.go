@@ -93,6 +93,7 @@ func commands() []command {
 		{"label", "attach labels to a version of a parameter", (*cli).label},
 		{"unlabel", "remove labels from a version of a parameter", (*cli).unlabel},
 		{"tag", "list, add or remove a parameter's tags", (*cli).tag},
+		{"batch", "apply several writes from a file, all or nothing", (*cli).batch},
 		{"watch", "print the changes under a path as they happen", (*cli).watch},
 		{"flags", "list feature flags with their usage, or evaluate one", (*cli).flags},
 		{"rollout", "start, watch and control staged rollouts", (*cli).rollout},

@@ -3,6 +3,7 @@ module github.com/vanehq/vane
 go 1.26.8
 
 require (
+	github.com/aws/aws-sdk-go-v2/service/appconfig v1.47.0
 	github.com/aws/aws-sdk-go-v2/service/appconfigdata v1.31.0
 	github.com/open-feature/go-sdk v1.20.0
 	github.com/tidwall/btree v1.8.2

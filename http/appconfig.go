@@ -50,10 +50,20 @@ const appConfigSigningName = "appconfig"
 const featuresProfile = "features"
 
 // isAppConfigPath reports whether a request path belongs to one of the
-// AppConfig protocols.
+// AppConfig protocols: the data plane's two paths, and every path of the
+// control plane's model (including the operations Vane does not serve,
+// and the model's misspelled /deployementstrategies/), so that they all
+// get SigV4 for "appconfig" and AWS's error shapes. It runs for every
+// request: one segment is cut, nothing is allocated.
 func isAppConfigPath(p string) bool {
-	switch {
-	case p == "/configurationsessions", p == "/configuration":
+	if len(p) < 2 || p[0] != '/' {
+		return false
+	}
+	first, _, deeper := strings.Cut(p[1:], "/")
+	switch first {
+	case "configurationsessions", "configuration":
+		return !deeper
+	case "applications", "deploymentstrategies", "deployementstrategies", "extensions", "extensionassociations", "settings", "tags":
 		return true
 	}
 	return false
@@ -64,6 +74,7 @@ func (s *Server) registerAppConfigRoutes(mux *http.ServeMux) {
 	ac := &appConfig{s: s, tokens: newPageTokens(s.TokenKey), sessions: newPollSessions()}
 	mux.HandleFunc("POST /configurationsessions", ac.startConfigurationSession)
 	mux.HandleFunc("GET /configuration", ac.getLatestConfiguration)
+	ac.registerControlRoutes(mux)
 }
 
 // appConfig serves the AppConfig protocols.
@@ -85,6 +96,9 @@ type appConfigError struct {
 	Reason       string
 	Details      any
 	ResourceType string
+	// Members are the exception's other members, by their model names
+	// (Measure, Limit and Size of a PayloadTooLargeException).
+	Members map[string]any
 }
 
 func (e *appConfigError) Error() string { return e.Type + ": " + e.msg }
@@ -164,6 +178,9 @@ func (s *Server) writeAppConfigError(w http.ResponseWriter, r *http.Request, err
 	if e.ResourceType != "" {
 		body["ResourceType"] = e.ResourceType
 	}
+	for k, v := range e.Members {
+		body[k] = v
+	}
 	w.Header().Set("X-Amzn-ErrorType", e.Type)
 	writeJSON(w, e.Status, body)
 	return e.Status
@@ -233,7 +250,13 @@ func validSegment(s string) bool {
 // answer tells it which applications, environments or profiles others
 // have.
 func (ac *appConfig) hasUnder(ctx context.Context, path string) (bool, error) {
-	visible := ac.s.visible(ctx, auth.ActionGetParameter)
+	return ac.hasUnderFor(ctx, auth.ActionGetParameter, path)
+}
+
+// hasUnderFor is hasUnder for the callers allowed action (the control
+// plane shows what a caller may describe, ssm:DescribeParameters).
+func (ac *appConfig) hasUnderFor(ctx context.Context, action, path string) (bool, error) {
+	visible := ac.s.visible(ctx, action)
 	in := &vane.ByPathInput{Path: path, Recursive: true, Limit: 1}
 	if visible != nil {
 		in.Limit = vane.MaxPageSize
@@ -257,8 +280,14 @@ func (ac *appConfig) hasUnder(ctx context.Context, path string) (bool, error) {
 
 // readable returns the parameters under path the caller may read.
 func (ac *appConfig) readable(ctx context.Context, path string) ([]*vane.Parameter, error) {
+	return ac.allowedUnder(ctx, auth.ActionGetParameter, path)
+}
+
+// allowedUnder returns the parameters under path the caller is allowed
+// action on.
+func (ac *appConfig) allowedUnder(ctx context.Context, action, path string) ([]*vane.Parameter, error) {
 	var keep func(*vane.Parameter) bool
-	if visible := ac.s.visible(ctx, auth.ActionGetParameter); visible != nil {
+	if visible := ac.s.visible(ctx, action); visible != nil {
 		keep = func(p *vane.Parameter) bool { return visible(p.Name) }
 	}
 	return vane.AllUnder(ctx, ac.s.Store, path, keep)
@@ -267,14 +296,20 @@ func (ac *appConfig) readable(ctx context.Context, path string) ([]*vane.Paramet
 // resolveApplication returns the name of the application an identifier
 // (a name or an ID) names.
 func (ac *appConfig) resolveApplication(ctx context.Context, ident string) (string, error) {
+	return ac.resolveApplicationFor(ctx, auth.ActionGetParameter, ident)
+}
+
+// resolveApplicationFor is resolveApplication for the callers allowed
+// action on a parameter of the application.
+func (ac *appConfig) resolveApplicationFor(ctx context.Context, action, ident string) (string, error) {
 	if validSegment(ident) {
-		ok, err := ac.hasUnder(ctx, "/"+ident+"/")
+		ok, err := ac.hasUnderFor(ctx, action, "/"+ident+"/")
 		if err != nil || ok {
 			return ident, err
 		}
 	}
 	if looksLikeID(ident) {
-		names, err := ac.children(ctx, "/")
+		names, err := ac.childrenFor(ctx, action, "/")
 		if err != nil {
 			return "", err
 		}
@@ -290,14 +325,20 @@ func (ac *appConfig) resolveApplication(ctx context.Context, ident string) (stri
 // resolveEnvironment returns the name of the environment of app that an
 // identifier names.
 func (ac *appConfig) resolveEnvironment(ctx context.Context, app, ident string) (string, error) {
+	return ac.resolveEnvironmentFor(ctx, auth.ActionGetParameter, app, ident)
+}
+
+// resolveEnvironmentFor is resolveEnvironment for the callers allowed
+// action on a parameter of the environment.
+func (ac *appConfig) resolveEnvironmentFor(ctx context.Context, action, app, ident string) (string, error) {
 	if validSegment(ident) {
-		ok, err := ac.hasUnder(ctx, "/"+app+"/"+ident+"/")
+		ok, err := ac.hasUnderFor(ctx, action, "/"+app+"/"+ident+"/")
 		if err != nil || ok {
 			return ident, err
 		}
 	}
 	if looksLikeID(ident) {
-		names, err := ac.children(ctx, "/"+app+"/")
+		names, err := ac.childrenFor(ctx, action, "/"+app+"/")
 		if err != nil {
 			return "", err
 		}
@@ -346,10 +387,10 @@ func (ac *appConfig) resolveProfile(ctx context.Context, app, env, ident string)
 		": a profile is \"features\" (the flags under "+base+"features/) or the name of a parameter under "+base)
 }
 
-// children returns the distinct next segments of the names of the
-// parameters under path that the caller may read, in order.
-func (ac *appConfig) children(ctx context.Context, path string) ([]string, error) {
-	ps, err := ac.readable(ctx, path)
+// childrenFor returns the distinct next segments of the names of the
+// parameters under path that the caller is allowed action on, in order.
+func (ac *appConfig) childrenFor(ctx context.Context, action, path string) ([]string, error) {
+	ps, err := ac.allowedUnder(ctx, action, path)
 	if err != nil {
 		return nil, err
 	}

@@ -74,15 +74,18 @@ const powertoolsMaxDepth = 100
 //     up and END down), and a TIMEZONE of "" or null becomes "UTC" (Python
 //     would use the host's zone).
 //
-// One divergence remains and is documented: Vane's subject is targetingKey,
+// Two divergences remain and are documented: Vane's subject is targetingKey,
 // or user_id when that is absent, and no Powertools condition can test
 // that a key is absent. A context whose targetingKey is a non-empty string
 // listed in neither user list, with a different user_id that is listed,
-// gets the list's value from Powertools and not from Vane.
+// gets the list's value from Powertools and not from Vane. And a share of
+// 0 or 100%, which needs no bucket, is translated (as the off or on value
+// for the flag's own, as no share for a rule's), though a context without
+// a subject is an error in Vane and gets that value from Powertools.
 //
 // A flag is left out, with a warning that says why, when Powertools could
-// not give Vane's answers: a rollout_percentage anywhere (Vane buckets
-// subjects by SHA-256, which no condition expresses), "" in
+// not give Vane's answers: a rollout_percentage between 0 and 100 (Vane
+// buckets subjects by SHA-256, which no condition expresses), "" in
 // allowed_regions (Vane lets a missing or non-string region through), an
 // integer beyond 2^53 (exact in Python, a 64-bit float in Vane), a number
 // beyond the range of a 64-bit float, values or conditions nested more
@@ -215,11 +218,14 @@ func powertoolsFeature(value string) ([]byte, error) {
 		}
 		return feature(off, nil), nil
 	}
-	if f.rollout >= 0 {
+	// A share of 0 or 100 needs no bucket: every subject is in it or
+	// none is, and it is translated (a subject-less context is the
+	// difference, below). Any other share is left out.
+	if f.rollout > 0 && f.rollout < fullShare {
 		return nil, errRollout("the flag has a rollout_percentage")
 	}
 	for _, r := range f.rules {
-		if r.rollout >= 0 {
+		if r.rollout >= 0 && r.rollout < fullShare {
 			return nil, errRollout(fmt.Sprintf("rule %q has a rollout_percentage", r.name))
 		}
 	}
@@ -236,6 +242,12 @@ func powertoolsFeature(value string) ([]byte, error) {
 	}
 
 	def := f.def
+	switch f.rollout {
+	case 0:
+		def = f.off // the flag's rollout decides every subject
+	case fullShare:
+		def = f.on
+	}
 	var docRules []ptRule
 	for i, raw := range rawRules(doc["rules"]) {
 		r := f.rules[i]
@@ -311,6 +323,10 @@ func powertoolsFeature(value string) ([]byte, error) {
 	rules = append(rules, ptRule{name(RuleAllowedRegions), defValue, [][]byte{inRegion}})
 	return feature(off, rules), nil
 }
+
+// fullShare is a rollout of 100%, in the thousandths of a percent Flag
+// keeps.
+const fullShare = 100000
 
 func errRollout(what string) error {
 	return fmt.Errorf("%s: Vane assigns subjects to a rollout by a SHA-256 bucket of the salt and the subject (doc/flags.md, \"Bucketing\"), which no Powertools condition can express (MODULO_RANGE takes an integer attribute modulo a base, not a hash)", what)

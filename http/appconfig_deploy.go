@@ -251,6 +251,12 @@ type deploymentStatus struct {
 // status derives a deployment's state, progress and event log from its
 // record and, for a rollout, the rollout as it stands.
 func (ac *appConfig) status(ctx context.Context, d *deploymentRecord) (*deploymentStatus, error) {
+	if d.Ended != "" {
+		// Its history was kept when it was stopped or reverted (end).
+		st := &deploymentStatus{state: d.Ended, completed: d.EndedAt, events: slices.Clone(d.Events)}
+		slices.SortStableFunc(st.events, func(a, b deployEvent) int { return a.At.Compare(b.At) })
+		return st, nil
+	}
 	st := &deploymentStatus{events: []deployEvent{{Type: eventStarted, By: byUser, At: d.StartedAt,
 		Description: "Deployment started by " + d.StartedBy + ": " + d.Plan}}}
 	if d.Rollout == "" {
@@ -258,9 +264,6 @@ func (ac *appConfig) status(ctx context.Context, d *deploymentRecord) (*deployme
 		st.events = append(st.events, deployEvent{Type: eventCompleted, By: byAppConfig, At: d.StartedAt, Description: "Written at once"})
 	} else if err := ac.rolloutStatus(ctx, d, st); err != nil {
 		return nil, err
-	}
-	if d.Ended != "" {
-		st.state, st.percent, st.completed = d.Ended, 0, d.EndedAt
 	}
 	st.events = append(st.events, d.Events...)
 	slices.SortStableFunc(st.events, func(a, b deployEvent) int { return a.At.Compare(b.At) })
@@ -318,7 +321,7 @@ func (ac *appConfig) rolloutStatus(ctx context.Context, d *deploymentRecord, st 
 		}
 		st.events = append(st.events, deployEvent{Type: eventBakeStarted, By: byAppConfig, At: at, Description: "baking for " + bake.String()})
 	}
-	if d.Ended != "" || r.State.Active() {
+	if r.State.Active() {
 		return nil
 	}
 	switch r.State {
@@ -892,7 +895,7 @@ func (ac *appConfig) stopDeployment(w http.ResponseWriter, r *http.Request) {
 			ac.s.writeAppConfigError(w, r, err)
 			return
 		}
-		d.Ended, d.EndedAt = stateRolledBack, now
+		end(d, st, stateRolledBack, now)
 		d.Events = append(d.Events, deployEvent{Type: eventRollbackStarted, By: byUser, At: now, Description: "StopDeployment by " + who},
 			deployEvent{Type: eventRollbackComplete, By: byUser, At: now, Description: "rollout " + d.Rollout + " rolled back to the value from before the deployment"})
 		err = ac.updateRecord(ctx, app, env, d)
@@ -905,7 +908,7 @@ func (ac *appConfig) stopDeployment(w http.ResponseWriter, r *http.Request) {
 			ac.s.writeAppConfigError(w, r, badRequest(fmt.Sprintf("deployment %d completed more than 72 hours ago: AppConfig reverts only within 72 hours", d.Number)))
 			return
 		}
-		d.Ended, d.EndedAt = stateReverted, now
+		end(d, st, stateReverted, now)
 		d.Events = append(d.Events, deployEvent{Type: eventReverted, By: byUser, At: now, Description: "reverted by " + who + " to the configuration from before the deployment"})
 		err = ac.revert(ctx, app, env, d)
 	default:
@@ -920,6 +923,14 @@ func (ac *appConfig) stopDeployment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, deploymentView(app, env, d, st))
+}
+
+// end marks a deployment ended in state at now, keeping the history it
+// had (st's events, derived until then from its rollout), since the
+// rollout's state no longer tells it once the deployment is stopped or
+// reverted.
+func end(d *deploymentRecord, st *deploymentStatus, state string, now time.Time) {
+	d.Ended, d.EndedAt, d.Events = state, now, slices.Clone(st.events)
 }
 
 // revert undoes a COMPLETE deployment for a caller allowed to, and saves

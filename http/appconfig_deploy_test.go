@@ -278,8 +278,8 @@ func TestAppConfigStopDeployment(t *testing.T) {
 		if v, _ := value(t, d.Server, "/shop/prod/tuning/limits"); v != "v1" {
 			t.Fatalf("value after the roll back: %q", v)
 		}
-		if e := strings.Join(events(out.EventLog), " "); !strings.HasSuffix(e, "ROLLBACK_STARTED ROLLBACK_COMPLETED") {
-			t.Fatalf("events %s", e)
+		if e := strings.Join(events(out.EventLog), " "); !strings.HasSuffix(e, "BAKE_TIME_STARTED ROLLBACK_STARTED ROLLBACK_COMPLETED") {
+			t.Fatalf("events %s: want the bake kept in the history, then the roll back", e)
 		}
 		if s := envState(t, d.c, "shop", "prod"); s != types.EnvironmentStateRolledBack {
 			t.Fatalf("environment after a roll back: %s", s)
@@ -317,6 +317,11 @@ func TestAppConfigStopDeployment(t *testing.T) {
 		}
 		if s := envState(t, d.c, "shop", "prod"); s != types.EnvironmentStateReverted {
 			t.Fatalf("environment after a revert: %s", s)
+		}
+		// The history from before the revert is kept.
+		got := getDeployment(t, d.c, "shop", "prod", dep.DeploymentNumber)
+		if e := strings.Join(events(got.EventLog), " "); !strings.Contains(e, "BAKE_TIME_STARTED DEPLOYMENT_COMPLETED") || !strings.HasSuffix(e, "REVERT_COMPLETED") {
+			t.Fatalf("events after a revert: %s", e)
 		}
 	})
 	t.Run("ErrRevertAfterAnotherWrite", func(t *testing.T) {

@@ -718,10 +718,19 @@ func TestSSMInvalidNextToken(t *testing.T) {
 		t.Fatalf("second page %+v", next.Parameters)
 	}
 
-	b, _ := base64.RawURLEncoding.DecodeString(token)
+	// A token is "V" and base64url: the prefix keeps it from beginning
+	// with "-", which the aws CLI would read as an option.
+	if !strings.HasPrefix(token, "V") {
+		t.Fatalf("token %q does not begin with V", token)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
 	b[len(b)-1] ^= 1
 	for name, in := range map[string]*ssm.GetParametersByPathInput{
-		"Modified":   {Path: aws.String("/nt"), NextToken: aws.String(base64.RawURLEncoding.EncodeToString(b))},
+		"Modified":   {Path: aws.String("/nt"), NextToken: aws.String("V" + base64.RawURLEncoding.EncodeToString(b))},
+		"NoPrefix":   {Path: aws.String("/nt"), NextToken: aws.String(token[1:])},
 		"OtherPath":  {Path: aws.String("/nt/"), NextToken: aws.String(token)},
 		"Recursive":  {Path: aws.String("/nt"), Recursive: aws.Bool(true), NextToken: aws.String(token)},
 		"Garbage":    {Path: aws.String("/nt"), NextToken: aws.String("not a token!")},

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"strings"
 
 	"github.com/vanehq/vane"
 )
@@ -62,8 +63,14 @@ func (t *pageTokens) seal(op, scope, storeToken string) string {
 		return ""
 	}
 	b := append(t.mac(op, scope, storeToken), storeToken...)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 }
+
+// tokenPrefix begins every token, so that none begins with "-", which
+// base64url would give one token in 64: the aws CLI reads an argument
+// beginning with "-" as an option, and refuses --next-token -x... or
+// --configuration-token -x... before sending anything.
+const tokenPrefix = "V"
 
 // open returns the store token an SSM token carries, "" for none. A token
 // this server did not issue for this operation and scope is
@@ -74,7 +81,8 @@ func (t *pageTokens) open(op, scope, token string) (string, error) {
 	}
 	invalid := vane.DetailErrorf(vane.EINVALID, vane.DetailInvalidNextToken,
 		"the NextToken is not valid: it was not issued by this server for this request, or it was changed (tokens do not survive a server restart)")
-	if len(token) > maxTokenChars {
+	token, ok := strings.CutPrefix(token, tokenPrefix)
+	if !ok || len(token) > maxTokenChars {
 		return "", invalid
 	}
 	b, err := base64.RawURLEncoding.DecodeString(token)

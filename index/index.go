@@ -591,6 +591,12 @@ func (s *Store) Tags(ctx context.Context, name string) ([]vane.Tag, error) {
 	return s.under.Tags(ctx, name)
 }
 
+// TagsByPath implements vane.PathTagger by delegating (the index holds
+// no tags).
+func (s *Store) TagsByPath(ctx context.Context, path string) (map[string][]vane.Tag, error) {
+	return vane.TagsByPath(ctx, s.under, path)
+}
+
 // Changes implements vane.ChangeLog by delegating.
 func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error) {
 	return s.under.Changes(ctx, after, prefix, limit)

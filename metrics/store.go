@@ -26,6 +26,7 @@ const (
 	opAddTags
 	opRemoveTags
 	opTags
+	opTagsByPath
 	opChanges
 	opSnapshot
 	opCompact
@@ -46,6 +47,7 @@ var opNames = [numOps]string{
 	opAddTags:    "add_tags",
 	opRemoveTags: "remove_tags",
 	opTags:       "tags",
+	opTagsByPath: "tags_by_path",
 	opChanges:    "changes",
 	opSnapshot:   "snapshot",
 	opCompact:    "compact",
@@ -165,6 +167,14 @@ func (s *store) Tags(ctx context.Context, name string) ([]vane.Tag, error) {
 	start := time.Now()
 	t, err := s.next.Tags(ctx, name)
 	s.observe(opTags, start, err)
+	return t, err
+}
+
+// TagsByPath implements vane.PathTagger, timed as the op "tags_by_path".
+func (s *store) TagsByPath(ctx context.Context, path string) (map[string][]vane.Tag, error) {
+	start := time.Now()
+	t, err := vane.TagsByPath(ctx, s.next, path)
+	s.observe(opTagsByPath, start, err)
 	return t, err
 }
 

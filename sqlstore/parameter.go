@@ -526,3 +526,39 @@ func dedupe(l []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+var _ vane.PathTagger = (*Store)(nil)
+
+// TagsByPath implements vane.PathTagger with one range scan of the tags
+// table (names sort bytewise on both backends, so the range of a path is
+// vane.PathRange).
+func (s *Store) TagsByPath(ctx context.Context, path string) (map[string][]vane.Tag, error) {
+	if c, err := vane.ValidatePath(path); err != nil || c != path {
+		return nil, vane.DetailErrorf(vane.EINVALID, vane.DetailValidation, "path %q is not a canonical path", path)
+	}
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	lo, hi := vane.PathRange(path)
+	q, args := `SELECT name, key, value FROM tags WHERE name >= ? ORDER BY name, key`, []any{lo}
+	if hi != "" {
+		q, args = `SELECT name, key, value FROM tags WHERE name >= ? AND name < ? ORDER BY name, key`, []any{lo, hi}
+	}
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, tx.s.translate(err)
+	}
+	defer rows.Close()
+	out := map[string][]vane.Tag{}
+	for rows.Next() {
+		var name string
+		var t vane.Tag
+		if err := rows.Scan(&name, &t.Key, &t.Value); err != nil {
+			return nil, tx.s.translate(err)
+		}
+		out[name] = append(out[name], t)
+	}
+	return out, tx.s.translate(rows.Err())
+}

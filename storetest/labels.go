@@ -252,6 +252,7 @@ var tagTests = []test{
 	{"ErrInvalidResourceId", testTagsMissing},
 	{"ErrTagsWithOverwrite", testTagsWithOverwrite},
 	{"OverwriteKeepsTags", testTagsKeptOnOverwrite},
+	{"TagsByPathReadsASubtree", testTagsByPath},
 }
 
 func wantTags(t *testing.T, s vane.Store, name string, want ...vane.Tag) {
@@ -353,4 +354,45 @@ func testTagsKeptOnOverwrite(t *testing.T, s vane.Store) {
 	mustPut(t, s, &vane.PutInput{Name: "/p", Value: "v1", Type: vane.TypeString, Tags: []vane.Tag{{Key: "k", Value: "v"}}})
 	overwrite(t, s, "/p", "v2")
 	wantTags(t, s, "/p", vane.Tag{Key: "k", Value: "v"})
+}
+
+// testTagsByPath checks vane.TagsByPath, through the store's PathTagger
+// when it has one: the tags of the names under a path and no others (not
+// those of a sibling whose name shares the path as a prefix), none for
+// untagged or deleted parameters, and the same answer as Tags per name.
+func testTagsByPath(t *testing.T, s vane.Store) {
+	mustPut(t, s, &vane.PutInput{Name: "/a/b/x", Value: "1", Type: vane.TypeString, Tags: []vane.Tag{{Key: "z", Value: "1"}, {Key: "A", Value: "2"}}})
+	mustPut(t, s, &vane.PutInput{Name: "/a/b/c/deep", Value: "1", Type: vane.TypeString, Tags: []vane.Tag{{Key: "k", Value: "v"}}})
+	mustPut(t, s, &vane.PutInput{Name: "/a/b0", Value: "1", Type: vane.TypeString, Tags: []vane.Tag{{Key: "sibling", Value: "1"}}})
+	mustPut(t, s, &vane.PutInput{Name: "/a/b/gone", Value: "1", Type: vane.TypeString, Tags: []vane.Tag{{Key: "k", Value: "v"}}})
+	mustPut(t, s, &vane.PutInput{Name: "root", Value: "1", Type: vane.TypeString, Tags: []vane.Tag{{Key: "r", Value: ""}}})
+	create(t, s, "/a/b/untagged", "1")
+	if err := s.Delete(bg(t), &vane.DeleteInput{Name: "/a/b/gone"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := vane.TagsByPath(bg(t), s, "/a/b/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]vane.Tag{
+		"/a/b/c/deep": {{Key: "k", Value: "v"}},
+		"/a/b/x":      {{Key: "A", Value: "2"}, {Key: "z", Value: "1"}},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("TagsByPath(/a/b/) = %v, want %v", got, want)
+	}
+	all, err := vane.TagsByPath(bg(t), s, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 4 || len(all["root"]) != 1 || len(all["/a/b0"]) != 1 {
+		t.Errorf("TagsByPath(/) = %v, want the tags of 4 names", all)
+	}
+	for name, tags := range all {
+		if one := mustTags(t, s, name); !slices.Equal(one, tags) {
+			t.Errorf("TagsByPath(/)[%q] = %v; Tags says %v", name, tags, one)
+		}
+	}
+	_, err = vane.TagsByPath(bg(t), s, "/a/b")
+	wantCode(t, "TagsByPath of a path that is not canonical", err, vane.EINVALID)
 }

@@ -7,6 +7,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/appconfigdata v1.31.0
 	github.com/open-feature/go-sdk v1.20.0
 	github.com/tidwall/btree v1.8.2
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require go.uber.org/mock v0.6.0 // indirect

@@ -268,6 +268,7 @@ func (s *Server) Handler() http.Handler {
 		mux := http.NewServeMux()
 		s.registerParameterRoutes(mux)
 		s.registerBatchRoutes(mux)
+		s.registerExportRoutes(mux)
 		s.registerLabelRoutes(mux)
 		s.registerTagRoutes(mux)
 		s.registerMetadataRoutes(mux)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/importer"
 	"github.com/vanehq/vane/manifest"
 )
 
@@ -36,13 +37,21 @@ it read, so a change made meanwhile fails the import with nothing
 written. It writes nothing when the store already matches, and nothing
 with --dry-run. Names only in the store are kept unless --prune. A
 SecureString given sealed must be the store's own sealed value; give a
-plaintext "value" to change it. At most 10,000 writes per import.`, `
+plaintext "value" to change it. At most 10,000 writes per import.
+
+With --from FORMAT, FILE is what another tool wrote, converted first and
+imported under --to PATH (required): `+strings.Join(importer.Formats(), ", ")+`.
+Every item the conversion skips is listed on stderr with the reason
+(doc/config-as-code.md, "Importing from other tools").`, `
 vane import myapp-prod.yaml --dry-run
 vane import myapp-prod.yaml
-vane import myapp-staging.yaml --to /myapp/prod --prune`)
+vane import myapp-staging.yaml --to /myapp/prod --prune
+vane import --from dotenv .env --to /myapp/prod/tuning --dry-run
+vane import --from powertools features.json --to /myapp/prod`)
 	prune := fs.Bool("prune", false, "delete the parameters under the path that the file does not have")
 	dryRun := fs.Bool("dry-run", false, "print the differences and write nothing")
 	to := fs.String("to", "", "import under `PATH` instead of the file's path")
+	from := fs.String("from", "", "convert FILE from `FORMAT` ("+strings.Join(importer.Formats(), ", ")+"); needs --to")
 	pos, err := c.parse(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -56,15 +65,22 @@ vane import myapp-staging.yaml --to /myapp/prod --prune`)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	desired, err := manifest.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("import: %s: %w", pos[0], err)
-	}
-	dst := desired.Path
+	var dst string
 	if *to != "" {
 		if dst, err = vane.ValidatePath(*to); err != nil {
 			return usageError{fmt.Errorf("import: --to: %s", vane.ErrorMessage(err))}
 		}
+	}
+	var desired *manifest.File
+	if *from != "" {
+		if desired, err = c.convert(*from, raw, pos[0], dst); err != nil {
+			return err
+		}
+	} else if desired, err = manifest.Parse(raw); err != nil {
+		return fmt.Errorf("import: %s: %w", pos[0], err)
+	}
+	if dst == "" {
+		dst = desired.Path
 	}
 	cl, err := c.client(cf)
 	if err != nil {
@@ -88,6 +104,29 @@ vane import myapp-staging.yaml --to /myapp/prod --prune`)
 	p.done()
 	d := manifest.Compare(current, desired, *prune)
 	return c.apply(ctx, cl, cf, "import", d, dst, *dryRun, p)
+}
+
+// convert reads a file another tool wrote as a tree under dst, listing on
+// stderr each item it skipped and why.
+func (c *cli) convert(format string, raw []byte, file, dst string) (*manifest.File, error) {
+	if dst == "" {
+		return nil, usageError{fmt.Errorf("import: --from %s needs --to PATH: where to import", format)}
+	}
+	f, skips, err := importer.Convert(format, raw, dst)
+	if err != nil {
+		return nil, fmt.Errorf("import: %s: %w", file, err)
+	}
+	for _, s := range skips {
+		fmt.Fprintf(c.stderr, "skipped %s: %s\n", s.Item, s.Reason)
+	}
+	if len(skips) > 0 {
+		fmt.Fprintf(c.stderr, "%d items of %s skipped: they are not imported\n", len(skips), file)
+	}
+	if len(f.Parameters) == 0 {
+		// An empty tree with --prune would delete everything under dst.
+		return nil, fmt.Errorf("import: %s: nothing to import from it as %s", file, format)
+	}
+	return f, nil
 }
 
 // diff compares two subtrees by relative name.

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/appconfig"
 	"github.com/aws/aws-sdk-go-v2/service/appconfig/types"
 	"github.com/aws/aws-sdk-go-v2/service/appconfigdata"
@@ -25,16 +23,7 @@ import (
 // a --dev server).
 func appConfigControl(tb testing.TB, endpoint, id, secret string) *appconfig.Client {
 	tb.Helper()
-	tb.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	tb.Setenv("AWS_CONFIG_FILE", "/nonexistent/vane-test")
-	tb.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/vane-test")
-	tb.Setenv("AWS_PROFILE", "")
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("eu-west-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, "")))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return appconfig.NewFromConfig(cfg, func(o *appconfig.Options) {
+	return appconfig.NewFromConfig(awsConfig(tb, id, secret), func(o *appconfig.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.RetryMaxAttempts = 1
 	})

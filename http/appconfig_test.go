@@ -23,6 +23,16 @@ import (
 // id and secret given ("test" for a --dev server).
 func appConfigData(tb testing.TB, endpoint, id, secret string) *appconfigdata.Client {
 	tb.Helper()
+	return appconfigdata.NewFromConfig(awsConfig(tb, id, secret), func(o *appconfigdata.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.RetryMaxAttempts = 1
+	})
+}
+
+// awsConfig returns an AWS SDK configuration with the static key given and
+// nothing from the machine's AWS files or environment.
+func awsConfig(tb testing.TB, id, secret string) aws.Config {
+	tb.Helper()
 	tb.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	tb.Setenv("AWS_CONFIG_FILE", "/nonexistent/vane-test")
 	tb.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/vane-test")
@@ -32,10 +42,7 @@ func appConfigData(tb testing.TB, endpoint, id, secret string) *appconfigdata.Cl
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return appconfigdata.NewFromConfig(cfg, func(o *appconfigdata.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-		o.RetryMaxAttempts = 1
-	})
+	return cfg
 }
 
 // poller follows one configuration session as a client does.

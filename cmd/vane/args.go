@@ -182,6 +182,15 @@ func (c *cli) clientFlagSet(name, synopsis, description, examples string) (*flag
 // json reports whether the output format is JSON.
 func (cf *clientFlags) json() bool { return *cf.output == "json" }
 
+// readFile returns the content of the file an argument names, "-" for
+// stdin.
+func (c *cli) readFile(arg string) ([]byte, error) {
+	if arg == "-" {
+		return io.ReadAll(c.stdin)
+	}
+	return os.ReadFile(arg)
+}
+
 // readValue returns the value an argument stands for: "-" is the whole of
 // stdin, "@FILE" the whole content of FILE, anything else itself.
 func (c *cli) readValue(arg string) (string, error) {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"strconv"
 )
 
@@ -24,12 +22,7 @@ echo '{"items": [{"op": "put", "name": "/myapp/prod/x", "value": "1", "overwrite
 	if err != nil {
 		return err
 	}
-	var raw []byte
-	if pos[0] == "-" {
-		raw, err = io.ReadAll(c.stdin)
-	} else {
-		raw, err = os.ReadFile(pos[0])
-	}
+	raw, err := c.readFile(pos[0])
 	if err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -56,12 +55,7 @@ vane import --from powertools features.json --to /myapp/prod`)
 	if err != nil {
 		return err
 	}
-	var raw []byte
-	if pos[0] == "-" {
-		raw, err = io.ReadAll(c.stdin)
-	} else {
-		raw, err = os.ReadFile(pos[0])
-	}
+	raw, err := c.readFile(pos[0])
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -149,10 +143,7 @@ vane diff /myapp/staging /myapp/prod --with-decryption`)
 	if err != nil {
 		return err
 	}
-	mode := manifest.Placeholder
-	if *decrypt {
-		mode = manifest.Plaintext
-	}
+	mode := secretMode(*decrypt)
 	a, _, err := cl.exportTree(ctx, pos[0], mode)
 	if err != nil {
 		return err
@@ -201,10 +192,7 @@ vane promote /myapp/staging /myapp/prod --with-decryption --prune`)
 	if err != nil {
 		return err
 	}
-	mode := manifest.Placeholder
-	if *decrypt {
-		mode = manifest.Plaintext
-	}
+	mode := secretMode(*decrypt)
 	p := c.newPhases("promote")
 	p.say("reading %s and %s", pos[0], pos[1])
 	src, _, err := cl.exportTree(ctx, pos[0], mode)
@@ -413,4 +401,13 @@ func (p *phases) done() {
 	close(p.stop)
 	<-p.wait
 	p.stop = nil
+}
+
+// secretMode is how an export shows SecureString values: their
+// plaintext with --with-decryption, else placeholders.
+func secretMode(decrypt bool) manifest.SecretMode {
+	if decrypt {
+		return manifest.Plaintext
+	}
+	return manifest.Placeholder
 }

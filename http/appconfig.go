@@ -245,16 +245,11 @@ func validSegment(s string) bool {
 	return err == nil
 }
 
-// hasUnder reports whether a parameter the caller may read is under
-// path. What a caller may not read does not exist for it, so that no
-// answer tells it which applications, environments or profiles others
-// have.
-func (ac *appConfig) hasUnder(ctx context.Context, path string) (bool, error) {
-	return ac.hasUnderFor(ctx, auth.ActionGetParameter, path)
-}
-
-// hasUnderFor is hasUnder for the callers allowed action (the control
-// plane shows what a caller may describe, ssm:DescribeParameters).
+// hasUnderFor reports whether a parameter the caller is allowed action on
+// (ssm:GetParameter for the data plane, ssm:DescribeParameters for the
+// control plane) is under path. What a caller may not see does not exist
+// for it, so that no answer tells it which applications, environments or
+// profiles others have.
 func (ac *appConfig) hasUnderFor(ctx context.Context, action, path string) (bool, error) {
 	visible := ac.s.visible(ctx, action)
 	in := &vane.ByPathInput{Path: path, Recursive: true, Limit: 1}

@@ -39,6 +39,12 @@ type BatchItem struct {
 	Delete *DeleteInput
 	Label  *LabelInput
 	Tags   *TagInput
+	// ExpectVersion, when set, makes the item a compare-and-set on its
+	// name whatever its op: the batch fails with ECONFLICT unless the
+	// name's version, when the item is applied, is *ExpectVersion (0: it
+	// does not exist). A put's or delete's own ExpectVersion still
+	// applies too.
+	ExpectVersion *int64
 }
 
 // BatchInput is a set of writes to apply together.
@@ -190,18 +196,22 @@ func ApplyBatch(in *BatchInput, w BatchWriter) (*BatchResult, error) {
 		it := &in.Items[i]
 		r := &out.Items[i]
 		var err error
-		switch it.Op {
-		case BatchPut:
+		if it.ExpectVersion != nil {
+			err = checkItemVersion(w, it.Name(), *it.ExpectVersion)
+		}
+		switch {
+		case err != nil:
+		case it.Op == BatchPut:
 			r.Parameter, err = w.Put(it.Put)
-		case BatchDelete:
+		case it.Op == BatchDelete:
 			err = w.Delete(it.Delete)
-		case BatchLabel:
+		case it.Op == BatchLabel:
 			r.Label, err = w.Label(it.Label)
-		case BatchUnlabel:
+		case it.Op == BatchUnlabel:
 			r.Unlabel, err = w.Unlabel(it.Label)
-		case BatchTag:
+		case it.Op == BatchTag:
 			err = w.AddTags(it.Tags)
-		case BatchUntag:
+		case it.Op == BatchUntag:
 			err = w.RemoveTags(it.Tags)
 		}
 		if err != nil {
@@ -215,9 +225,28 @@ func ApplyBatch(in *BatchInput, w BatchWriter) (*BatchResult, error) {
 	return out, nil
 }
 
+// checkItemVersion applies an item's ExpectVersion.
+func checkItemVersion(w BatchWriter, name string, want int64) error {
+	if want < 0 {
+		return DetailErrorf(EINVALID, DetailValidation, "expected version %d of %q is not valid: 0 (must not exist) or more", want, name)
+	}
+	v, err := w.Version(name)
+	if err != nil {
+		return err
+	}
+	if v != want {
+		return DetailErrorf(ECONFLICT, DetailVersionMismatch,
+			"version mismatch on %q: expected version %d, current version is %d", name, want, v)
+	}
+	return nil
+}
+
 // BatchWriter is what ApplyBatch drives: a store's single-item writes
 // inside one transaction.
 type BatchWriter interface {
+	// Version returns the latest version of name as the batch has left
+	// it so far, 0 when it does not exist.
+	Version(name string) (int64, error)
 	Put(in *PutInput) (*Parameter, error)
 	Delete(in *DeleteInput) error
 	Label(in *LabelInput) (*LabelResult, error)

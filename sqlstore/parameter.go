@@ -93,6 +93,19 @@ func (s *Store) Batch(ctx context.Context, in *vane.BatchInput) (*vane.BatchResu
 	return out, nil
 }
 
+// Version implements vane.BatchWriter.
+func (w *writer) Version(name string) (int64, error) {
+	canon, err := vane.ValidateName(name)
+	if err != nil {
+		return 0, err
+	}
+	v, err := currentVersion(w.ctx, w.tx, canon, vane.NotFoundError)
+	if vane.ErrorCode(err) == vane.ENOTFOUND {
+		return 0, nil
+	}
+	return v, err
+}
+
 // Put writes a version of a parameter.
 func (w *writer) Put(in *vane.PutInput) (*vane.Parameter, error) {
 	ctx, tx, now := w.ctx, w.tx, w.now

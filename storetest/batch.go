@@ -15,6 +15,7 @@ var batchTests = []test{
 	{"AppliesEveryItemInOrder", testBatchApplies},
 	{"FailingItemWritesNothing", testBatchAllOrNothing},
 	{"CompareAndSetPerItem", testBatchCompareAndSet},
+	{"ExpectVersionOnAnyItem", testBatchExpectVersion},
 	{"OneChangePerItemWithTheBatchID", testBatchChanges},
 	{"ErrShape", testBatchErrShape},
 	{"ErrLimits", testBatchErrLimits},
@@ -153,6 +154,60 @@ func testBatchCompareAndSet(t *testing.T, s vane.Store) {
 		t.Errorf("/b/x version %d, want 3", p.Version)
 	}
 	wantNotFound(t, s, "/b/y")
+}
+
+// testBatchExpectVersion checks BatchItem.ExpectVersion, which makes an
+// item of any op a compare-and-set on its name.
+func testBatchExpectVersion(t *testing.T, s vane.Store) {
+	create(t, s, "/b/x", "1")
+	overwrite(t, s, "/b/x", "2")
+	create(t, s, "/b/y", "1")
+	mustBatch(t, s,
+		vane.BatchItem{Op: vane.BatchLabel, ExpectVersion: i64(2), Label: &vane.LabelInput{Name: "/b/x", Version: 2, Labels: []string{"prod"}}},
+		vane.BatchItem{Op: vane.BatchTag, ExpectVersion: i64(1), Tags: &vane.TagInput{Name: "/b/y", Tags: []vane.Tag{{Key: "team", Value: "pay"}}}},
+		// 0: the name must not exist.
+		vane.BatchItem{Op: vane.BatchPut, ExpectVersion: i64(0), Put: &vane.PutInput{Name: "/b/z", Value: "1", Type: vane.TypeString}},
+		// An item sees the versions the items before it left.
+		vane.BatchItem{Op: vane.BatchLabel, ExpectVersion: i64(1), Label: &vane.LabelInput{Name: "/b/z", Version: 1, Labels: []string{"prod"}}},
+	)
+	if p := mustGet(t, s, "/b/x:prod"); p.Version != 2 {
+		t.Errorf("/b/x:prod is version %d, want 2", p.Version)
+	}
+	if tags := mustTags(t, s, "/b/y"); !slices.Equal(tags, []vane.Tag{{Key: "team", Value: "pay"}}) {
+		t.Errorf("/b/y tags %v, want team=pay", tags)
+	}
+	if p := mustGet(t, s, "/b/z:prod"); p.Version != 1 {
+		t.Errorf("/b/z:prod is version %d, want 1", p.Version)
+	}
+
+	before := snapshotOf(t, s)
+	for _, tc := range []struct {
+		what    string
+		failing vane.BatchItem
+	}{
+		{"a tag item with a stale expected version", vane.BatchItem{Op: vane.BatchTag, ExpectVersion: i64(5),
+			Tags: &vane.TagInput{Name: "/b/y", Tags: []vane.Tag{{Key: "k", Value: "v"}}}}},
+		{"a put expecting a name that exists not to", vane.BatchItem{Op: vane.BatchPut, ExpectVersion: i64(0),
+			Put: &vane.PutInput{Name: "/b/y", Value: "2", Overwrite: true}}},
+		{"an untag item of a missing name expecting it", vane.BatchItem{Op: vane.BatchUntag, ExpectVersion: i64(1),
+			Tags: &vane.TagInput{Name: "/b/missing", Keys: []string{"k"}}}},
+	} {
+		_, err := s.Batch(bg(t), &vane.BatchInput{Items: []vane.BatchItem{put("/b/x", "3"), put("/b/new", "n"), tc.failing}})
+		if !wantErr(t, tc.what, err, vane.ECONFLICT, vane.DetailVersionMismatch) {
+			continue
+		}
+		var be *vane.BatchError
+		if !errors.As(err, &be) || be.Index != 2 {
+			t.Errorf("%s: error %v, want a BatchError for item 2", tc.what, err)
+		}
+		if p := mustGet(t, s, "/b/x"); p.Version != 2 {
+			t.Errorf("%s: the put before it was written: /b/x is version %d", tc.what, p.Version)
+		}
+		wantNotFound(t, s, "/b/new")
+		if after := snapshotOf(t, s); after != before {
+			t.Fatalf("%s: the store changed:\nbefore:\n%s\nafter:\n%s", tc.what, before, after)
+		}
+	}
 }
 
 func testBatchChanges(t *testing.T, s vane.Store) {

@@ -151,6 +151,17 @@ type memBatch struct {
 	ctx context.Context
 }
 
+func (b memBatch) Version(name string) (int64, error) {
+	canon, err := vane.ValidateName(name)
+	if err != nil {
+		return 0, err
+	}
+	if mp := b.m.params[canon]; mp != nil {
+		return mp.latest().Version, nil
+	}
+	return 0, nil
+}
+
 func (b memBatch) Put(in *vane.PutInput) (*vane.Parameter, error)       { return b.m.put(b.ctx, in) }
 func (b memBatch) Delete(in *vane.DeleteInput) error                    { return b.m.delete(b.ctx, in) }
 func (b memBatch) Label(in *vane.LabelInput) (*vane.LabelResult, error) { return b.m.label(b.ctx, in) }

@@ -218,6 +218,21 @@ func TestEventsConformance(t *testing.T) {
 	})
 }
 
+// TestChangeRequestsConformance runs the change request store conformance
+// tests.
+func TestChangeRequestsConformance(t *testing.T) {
+	baseURL(t)
+	storetest.RunChangeRequests(t, func(t *testing.T) vane.ChangeRequestStore {
+		_, dsn := NewSchema(t)
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 // TestConformanceIndex runs the suite on the in-memory index over
 // PostgreSQL: served from memory or not, it must behave as the backend
 // does. Closing the index closes the store.

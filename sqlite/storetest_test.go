@@ -97,3 +97,16 @@ func TestEventsConformance(t *testing.T) {
 		return s
 	})
 }
+
+// TestChangeRequestsConformance runs the change request store conformance
+// tests.
+func TestChangeRequestsConformance(t *testing.T) {
+	storetest.RunChangeRequests(t, func(t *testing.T) vane.ChangeRequestStore {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -32,6 +32,8 @@ type CopyStats struct {
 	Leases     int64 // background job leases, with their change-log cursors
 	Rollouts   int64
 	Schedules  int64 // scheduled changes
+	// ChangeRequests counts the change requests, of every state.
+	ChangeRequests int64
 	// EventRules, EventDeliveries and EventAttempts count the event rules,
 	// their deliveries and the deliveries' attempts.
 	EventRules      int64
@@ -41,11 +43,12 @@ type CopyStats struct {
 	// next change gets MaxSeq+1.
 	MaxSeq     int64
 	MaxAuditID int64 // the highest audit entry id copied; dst's next entry gets MaxAuditID+1
-	// MaxRolloutSeq and MaxScheduleSeq are the highest seq of the rollouts
-	// and scheduled changes copied, which order their listings; dst's
-	// next ones get higher seqs.
-	MaxRolloutSeq  int64
-	MaxScheduleSeq int64
+	// MaxRolloutSeq, MaxScheduleSeq and MaxChangeRequestSeq are the
+	// highest seq of the rollouts, scheduled changes and change requests
+	// copied, which order their listings; dst's next ones get higher seqs.
+	MaxRolloutSeq       int64
+	MaxScheduleSeq      int64
+	MaxChangeRequestSeq int64
 	// Floor is the compaction floor copied: the source no longer kept the
 	// changes up to this sequence, and the destination reports them gone
 	// likewise (0: nothing was compacted).
@@ -55,7 +58,7 @@ type CopyStats struct {
 // Total is the number of rows copied, all tables together.
 func (st *CopyStats) Total() int64 {
 	return st.Parameters + st.Versions + st.Labels + st.Tags + st.Changes + st.Audit + st.Usage + st.Keys +
-		st.Leases + st.Rollouts + st.Schedules + st.EventRules + st.EventDeliveries + st.EventAttempts
+		st.Leases + st.Rollouts + st.Schedules + st.ChangeRequests + st.EventRules + st.EventDeliveries + st.EventAttempts
 }
 
 func (st *CopyStats) count(table string) *int64 {
@@ -80,6 +83,8 @@ func (st *CopyStats) count(table string) *int64 {
 		return &st.Rollouts
 	case "schedules":
 		return &st.Schedules
+	case "change_requests":
+		return &st.ChangeRequests
 	case "event_rules":
 		return &st.EventRules
 	case "event_deliveries":
@@ -116,8 +121,8 @@ func intColumn(name string) copyColumn  { return copyColumn{name: name, integer:
 func nullTextColumn(name string) copyColumn { return copyColumn{name: name, nullable: true} }
 
 // copyTables returns the tables of the schema in an order that inserts a
-// parameter before the rows that reference it (the job and event tables,
-// last, reference nothing). It is a function, not a variable, so that there is
+// parameter before the rows that reference it (the job, change request and
+// event tables, last, reference nothing). It is a function, not a variable, so that there is
 // no package-level state. Sums are of columns whose sum cannot overflow a
 // BIGINT: not of times in nanoseconds, such as leases.expires_at.
 func copyTables() []copyTable {
@@ -152,6 +157,9 @@ func copyTables() []copyTable {
 				intColumn("revision"), textColumn("body")}},
 		{name: "schedules", keyCols: 1, sumCol: "seq",
 			columns: []copyColumn{intColumn("seq"), textColumn("id"), textColumn("name"), textColumn("state"), intColumn("at"),
+				intColumn("revision"), textColumn("body")}},
+		{name: "change_requests", keyCols: 1, sumCol: "seq",
+			columns: []copyColumn{intColumn("seq"), textColumn("id"), textColumn("state"), textColumn("path"),
 				intColumn("revision"), textColumn("body")}},
 		{name: "event_rules", keyCols: 1, sumCol: "revision",
 			columns: []copyColumn{textColumn("id"), textColumn("name"), textColumn("path"), textColumn("operations"),
@@ -321,14 +329,14 @@ func (s *tableSum) add(rows [][]any) {
 
 // Copy copies every row of src's parameters, versions, labels, tags,
 // changes, audit history, flag usage, access keys, job leases, rollouts,
-// scheduled changes, event rules, event deliveries and their attempts to
-// dst, keeping version numbers, times, principals, labels, tags,
+// scheduled changes, change requests, event rules, event deliveries and
+// their attempts to dst, keeping version numbers, times, principals, labels, tags,
 // change-log sequence numbers and the jobs' cursors, and reports progress
 // (rows committed to dst, rows to copy) after each batch when progress is
 // not nil.
 //
 // dst must hold no parameter, change, job lease, rollout, scheduled
-// change, event rule or event delivery, and nothing else may write to
+// change, change request, event rule or event delivery, and nothing else may write to
 // it until Copy returns. src is read in one read transaction, so the copy
 // is a consistent snapshot even if src is written meanwhile; dst is written
 // in transactions of about a thousand rows, so a copy that fails part-way
@@ -340,10 +348,10 @@ func (s *tableSum) add(rows [][]any) {
 // than handed a log with a hole. On SQLite, inserting explicit values into the AUTOINCREMENT seq
 // column already advances it. Any other destination is taken to be
 // PostgreSQL, which Copy recognises by its Dialect.Rebind being set (SQLite
-// keeps "?" placeholders), and its changes.seq, audit.id, rollouts.seq and
-// schedules.seq to be serial columns whose sequences Copy sets with
-// setval, so that new rollouts and scheduled changes list after the
-// copied ones.
+// keeps "?" placeholders), and its changes.seq, audit.id, rollouts.seq,
+// schedules.seq and change_requests.seq to be serial columns whose
+// sequences Copy sets with setval, so that new rollouts, scheduled changes
+// and change requests list after the copied ones.
 //
 // Finally Copy verifies the copy: per table, the count, max and sum of an
 // integer column computed by each database, and an order-independent digest
@@ -373,6 +381,9 @@ func Copy(ctx context.Context, dst, src *Store, progress func(done, total int64)
 	if err := setSequence(ctx, dst, "schedules", "seq", stats.MaxScheduleSeq); err != nil {
 		return nil, fmt.Errorf("sqlstore: copy: set the schedule sequence: %w", err)
 	}
+	if err := setSequence(ctx, dst, "change_requests", "seq", stats.MaxChangeRequestSeq); err != nil {
+		return nil, fmt.Errorf("sqlstore: copy: set the change request sequence: %w", err)
+	}
 	if err := setFloor(ctx, dst, stats.Floor); err != nil {
 		return nil, fmt.Errorf("sqlstore: copy: set the compaction floor: %w", err)
 	}
@@ -383,7 +394,7 @@ func Copy(ctx context.Context, dst, src *Store, progress func(done, total int64)
 }
 
 // checkEmpty fails unless dst holds no parameter, change, lease, rollout,
-// scheduled change, event rule or event delivery: any of them would make
+// scheduled change, change request, event rule or event delivery: any of them would make
 // the copy fail part-way on a taken key, or mix with what is copied. (A
 // server started on dst, even with no parameter, takes its jobs' leases.)
 func checkEmpty(ctx context.Context, dst *Store) error {
@@ -392,16 +403,16 @@ func checkEmpty(ctx context.Context, dst *Store) error {
 		return fmt.Errorf("sqlstore: copy: destination: %w", err)
 	}
 	defer tx.Rollback()
-	var params, changes, leases, rollouts, schedules, rules, deliveries int64
+	var params, changes, leases, rollouts, schedules, requests, rules, deliveries int64
 	if err := tx.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM parameters), (SELECT COUNT(*) FROM changes),
 		(SELECT COUNT(*) FROM leases), (SELECT COUNT(*) FROM rollouts), (SELECT COUNT(*) FROM schedules),
-		(SELECT COUNT(*) FROM event_rules), (SELECT COUNT(*) FROM event_deliveries)`).
-		Scan(&params, &changes, &leases, &rollouts, &schedules, &rules, &deliveries); err != nil {
+		(SELECT COUNT(*) FROM change_requests), (SELECT COUNT(*) FROM event_rules), (SELECT COUNT(*) FROM event_deliveries)`).
+		Scan(&params, &changes, &leases, &rollouts, &schedules, &requests, &rules, &deliveries); err != nil {
 		return fmt.Errorf("sqlstore: copy: destination: %w", tx.s.translate(err))
 	}
-	if params > 0 || changes > 0 || leases > 0 || rollouts > 0 || schedules > 0 || rules > 0 || deliveries > 0 {
-		return fmt.Errorf("sqlstore: copy: the destination is not empty (%d parameters, %d changes, %d job leases, %d rollouts, %d scheduled changes, %d event rules, %d event deliveries): copy only into a new database",
-			params, changes, leases, rollouts, schedules, rules, deliveries)
+	if params > 0 || changes > 0 || leases > 0 || rollouts > 0 || schedules > 0 || requests > 0 || rules > 0 || deliveries > 0 {
+		return fmt.Errorf("sqlstore: copy: the destination is not empty (%d parameters, %d changes, %d job leases, %d rollouts, %d scheduled changes, %d change requests, %d event rules, %d event deliveries): copy only into a new database",
+			params, changes, leases, rollouts, schedules, requests, rules, deliveries)
 	}
 	return nil
 }
@@ -450,6 +461,8 @@ func copyRows(ctx context.Context, dst, src *Store, progress func(done, total in
 				stats.MaxRolloutSeq = rows[len(rows)-1][0].(int64)
 			case "schedules":
 				stats.MaxScheduleSeq = rows[len(rows)-1][0].(int64)
+			case "change_requests":
+				stats.MaxChangeRequestSeq = rows[len(rows)-1][0].(int64)
 			}
 			done += int64(len(rows))
 			if progress != nil {

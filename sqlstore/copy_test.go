@@ -344,6 +344,121 @@ func assertJobsGoOn(t *testing.T, dst storetest.JobStore) {
 	}
 }
 
+// fillChangeRequests writes three change requests, made in this order:
+// cr-1, rejected by carol (revision 2); cr-2, of two names, approved by
+// carol and applied by dave (revision 3); and cr-3, still pending.
+func fillChangeRequests(t *testing.T, s vane.ChangeRequestStore) {
+	t.Helper()
+	ctx := t.Context()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rejected := storetest.NewChangeRequest("cr-1", "/app/features/x")
+	must(s.CreateChangeRequest(ctx, rejected))
+	rejected.State, rejected.Updated = vane.ChangeRejected, jobsAt
+	rejected.Reviews = []vane.ChangeReview{{Principal: "carol", Verdict: vane.VerdictReject, Comment: "not today", Time: jobsAt}}
+	must(s.UpdateChangeRequest(ctx, rejected))
+
+	applied := storetest.NewChangeRequest("cr-2", "/app/features/y", "/app/features/z")
+	applied.Comment = "turn y and z on"
+	must(s.CreateChangeRequest(ctx, applied))
+	applied.State, applied.Updated = vane.ChangeApproved, jobsAt.Add(time.Minute)
+	applied.Reviews = []vane.ChangeReview{{Principal: "carol", Key: "AKIDCAROL", Verdict: vane.VerdictApprove, Time: jobsAt.Add(time.Minute)}}
+	must(s.UpdateChangeRequest(ctx, applied))
+	applied.State, applied.AppliedBy, applied.Applied, applied.Updated = vane.ChangeApplied, "dave", jobsAt.Add(time.Hour+1), jobsAt.Add(time.Hour+1)
+	must(s.UpdateChangeRequest(ctx, applied))
+
+	must(s.CreateChangeRequest(ctx, storetest.NewChangeRequest("cr-3", "/app/features/x")))
+}
+
+// allChangeRequests reads every change request of s in state ("" for
+// every state), newest first.
+func allChangeRequests(t *testing.T, s vane.ChangeRequestStore, state vane.ChangeRequestState) []*vane.ChangeRequest {
+	t.Helper()
+	var out []*vane.ChangeRequest
+	q := &vane.ChangeRequestQuery{State: state, Limit: vane.MaxPageSize}
+	for {
+		page, err := s.ChangeRequests(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.ChangeRequests...)
+		if page.NextToken == "" {
+			return out
+		}
+		q.NextToken = page.NextToken
+	}
+}
+
+// assertSameChangeRequests fails unless the change requests of want and
+// got read alike: every request, the pending ones, each by ID too, and
+// those under a prefix. The requests are stored as JSON bodies, copied
+// byte for byte, so both sides decode to deeply equal values, times
+// included.
+func assertSameChangeRequests(t *testing.T, want, got vane.ChangeRequestStore) {
+	t.Helper()
+	ctx := t.Context()
+	for _, state := range []vane.ChangeRequestState{"", vane.ChangePending} {
+		wr, gr := allChangeRequests(t, want, state), allChangeRequests(t, got, state)
+		assertEqual(t, fmt.Sprintf("ChangeRequests (state %q)", state), gr, wr)
+		for _, cr := range wr {
+			g, err := got.ChangeRequest(ctx, cr.ID)
+			if err != nil {
+				t.Fatalf("ChangeRequest %s: %v", cr.ID, err)
+			}
+			assertEqual(t, "ChangeRequest "+cr.ID, g, cr)
+		}
+	}
+	q := &vane.ChangeRequestQuery{Prefix: "/app/features/x"}
+	wp, err := want.ChangeRequests(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gp, err := got.ChangeRequests(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, "ChangeRequests under /app/features/x", gp.ChangeRequests, wp.ChangeRequests)
+}
+
+// assertChangeRequestsGoOn fails unless dst, holding a copy of
+// fillChangeRequests' requests, goes on with them: cr-1's ID is still
+// taken, cr-3 moves on from its copied revision, and a new request lists
+// before the copied ones (so its seq is higher).
+func assertChangeRequestsGoOn(t *testing.T, dst vane.ChangeRequestStore) {
+	t.Helper()
+	ctx := t.Context()
+	if err := dst.CreateChangeRequest(ctx, storetest.NewChangeRequest("cr-1", "/app/other")); vane.ErrorCode(err) != vane.ECONFLICT {
+		t.Errorf("a second change request cr-1: %v; want conflict", err)
+	}
+	cr, err := dst.ChangeRequest(ctx, "cr-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := *cr
+	cr.State = vane.ChangeApproved
+	if err := dst.UpdateChangeRequest(ctx, cr); err != nil || cr.Revision != 2 {
+		t.Errorf("approving cr-3: %v, revision %d; want revision 2", err, cr.Revision)
+	}
+	stale.State = vane.ChangeCancelled
+	if err := dst.UpdateChangeRequest(ctx, &stale); vane.ErrorCode(err) != vane.ECONFLICT {
+		t.Errorf("cancelling cr-3 at its copied revision after an approval: %v; want conflict", err)
+	}
+	if err := dst.CreateChangeRequest(ctx, storetest.NewChangeRequest("cr-4", "/app/features/z")); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, cr := range allChangeRequests(t, dst, "") {
+		ids = append(ids, cr.ID)
+	}
+	if fmt.Sprint(ids) != "[cr-4 cr-3 cr-2 cr-1]" {
+		t.Errorf("change requests after a new one = %v, want [cr-4 cr-3 cr-2 cr-1]", ids)
+	}
+}
+
 // assertSameStore fails unless every read of want and got agrees: the
 // snapshot, the whole change log, and of every sample'th parameter its
 // history, tags, and reads by version and by label.
@@ -420,6 +535,7 @@ func dump(v any) string {
 	case *vane.Parameter:
 		return fmt.Sprintf("%+v", *v)
 	case []*vane.Rollout, *vane.Rollout, []*vane.Schedule, *vane.Schedule,
+		[]*vane.ChangeRequest, *vane.ChangeRequest,
 		[]*vane.EventRule, []*vane.EventDelivery, []*vane.EventAttempt:
 		b, _ := json.Marshal(v)
 		return string(b)
@@ -432,6 +548,7 @@ func TestCopy(t *testing.T) {
 		src, dst := MustOpen(t), MustOpen(t)
 		fill(t, src)
 		fillJobs(t, src)
+		fillChangeRequests(t, src)
 		fillEvents(t, src)
 
 		var calls int
@@ -448,11 +565,12 @@ func TestCopy(t *testing.T) {
 		}
 		// 6 parameters with 1+i%4 versions, 3 more, one deleted and one
 		// deleted and recreated.
-		// fillJobs: 2 leases, 3 rollouts, 2 scheduled changes. fillEvents:
-		// 2 rules, 3 deliveries, 3 attempts.
+		// fillJobs: 2 leases, 3 rollouts, 2 scheduled changes.
+		// fillChangeRequests: 3 change requests. fillEvents: 2 rules, 3
+		// deliveries, 3 attempts.
 		want := sqlstore.CopyStats{Parameters: 8, Versions: 14, Labels: 4, Tags: 8, Changes: 25, Audit: 25,
-			Leases: 2, Rollouts: 3, Schedules: 2, EventRules: 2, EventDeliveries: 3, EventAttempts: 3,
-			MaxSeq: 25, MaxAuditID: 25, MaxRolloutSeq: 3, MaxScheduleSeq: 2}
+			Leases: 2, Rollouts: 3, Schedules: 2, ChangeRequests: 3, EventRules: 2, EventDeliveries: 3, EventAttempts: 3,
+			MaxSeq: 25, MaxAuditID: 25, MaxRolloutSeq: 3, MaxScheduleSeq: 2, MaxChangeRequestSeq: 3}
 		if *stats != want {
 			t.Errorf("stats = %+v, want %+v", *stats, want)
 		}
@@ -461,6 +579,7 @@ func TestCopy(t *testing.T) {
 		}
 		assertSameStore(t, src, dst, 1)
 		assertSameJobs(t, src, dst, "rollouts", "schedules")
+		assertSameChangeRequests(t, src, dst)
 		assertSameEvents(t, src, dst)
 	})
 
@@ -471,6 +590,15 @@ func TestCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertJobsGoOn(t, dst)
+	})
+
+	t.Run("ChangeRequestsGoOn", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fillChangeRequests(t, src)
+		if _, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil); err != nil {
+			t.Fatal(err)
+		}
+		assertChangeRequestsGoOn(t, dst)
 	})
 
 	t.Run("EventsGoOn", func(t *testing.T) {
@@ -530,6 +658,7 @@ func TestCopy(t *testing.T) {
 		src, dst := MustOpen(t), MustOpen(t)
 		fill(t, src)
 		fillJobs(t, src)
+		fillChangeRequests(t, src)
 		// As a server started on the destination would.
 		if _, _, err := dst.AcquireLease(t.Context(), "rollouts", "node-b", time.Minute); err != nil {
 			t.Fatal(err)
@@ -552,6 +681,18 @@ func TestCopy(t *testing.T) {
 		_, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil)
 		if err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "1 event rules") {
 			t.Fatalf("Copy into a store with an event rule: err = %v, want one saying it is not empty", err)
+		}
+	})
+
+	t.Run("ErrDestinationHasChangeRequest", func(t *testing.T) {
+		src, dst := MustOpen(t), MustOpen(t)
+		fillChangeRequests(t, src)
+		if err := dst.CreateChangeRequest(t.Context(), storetest.NewChangeRequest("cr-9", "/other")); err != nil {
+			t.Fatal(err)
+		}
+		_, err := sqlstore.Copy(t.Context(), dst.Store, src.Store, nil)
+		if err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "1 change requests") {
+			t.Fatalf("Copy into a store with a change request: err = %v, want one saying it is not empty", err)
 		}
 	})
 
@@ -590,6 +731,12 @@ func TestCopy(t *testing.T) {
 			BEGIN UPDATE rollouts SET active_name = '' WHERE seq = NEW.seq; END`, "rollouts: the rows differ"},
 		{"ErrVerifyLostSchedule", `CREATE TRIGGER tamper AFTER INSERT ON schedules WHEN NEW.id = 'sc-2'
 			BEGIN DELETE FROM schedules WHERE seq = NEW.seq; END`, "schedules: 2 rows in the source, 1 in the destination"},
+		{"ErrVerifyChangedRequestState", `CREATE TRIGGER tamper AFTER INSERT ON change_requests WHEN NEW.id = 'cr-2'
+			BEGIN UPDATE change_requests SET state = 'pending' WHERE seq = NEW.seq; END`, "change_requests: the rows differ"},
+		{"ErrVerifyChangedRequestRevision", `CREATE TRIGGER tamper AFTER INSERT ON change_requests WHEN NEW.id = 'cr-1'
+			BEGIN UPDATE change_requests SET revision = 1 WHERE seq = NEW.seq; END`, "change_requests: the rows differ"},
+		{"ErrVerifyLostRequest", `CREATE TRIGGER tamper AFTER INSERT ON change_requests WHEN NEW.id = 'cr-3'
+			BEGIN DELETE FROM change_requests WHERE seq = NEW.seq; END`, "change_requests: 3 rows in the source, 2 in the destination"},
 		{"ErrVerifyChangedRuleSecret", `CREATE TRIGGER tamper AFTER INSERT ON event_rules WHEN NEW.id = 'ev-1'
 			BEGIN UPDATE event_rules SET sealed_secret = '' WHERE id = NEW.id; END`, "event_rules: the rows differ"},
 		{"ErrVerifyChangedDeliveryState", `CREATE TRIGGER tamper AFTER INSERT ON event_deliveries WHEN NEW.id = 'dv-2'
@@ -603,6 +750,7 @@ func TestCopy(t *testing.T) {
 			src, dst := MustOpen(t), MustOpen(t)
 			fill(t, src)
 			fillJobs(t, src)
+			fillChangeRequests(t, src)
 			fillEvents(t, src)
 			if _, err := dst.Store.DB.ExecContext(t.Context(), tt.trigger); err != nil {
 				t.Fatal(err)
@@ -647,8 +795,9 @@ func TestCopyManyBatches(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// Rollouts, every other one ended, and scheduled changes across
-		// batches, NULL active_names among them.
+		// Rollouts, every other one ended, scheduled changes and change
+		// requests, every third one approved, across batches, NULL
+		// active_names among them.
 		if i < 1100 {
 			r := storetest.NewRollout(fmt.Sprintf("ro-%04d", i), name, vane.RolloutRunning)
 			if i%2 == 0 {
@@ -659,6 +808,16 @@ func TestCopyManyBatches(t *testing.T) {
 			}
 			if err := src.CreateSchedule(ctx, storetest.NewSchedule(fmt.Sprintf("sc-%04d", i), name, jobsAt)); err != nil {
 				t.Fatal(err)
+			}
+			cr := storetest.NewChangeRequest(fmt.Sprintf("cr-%04d", i), name)
+			if err := src.CreateChangeRequest(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			if i%3 == 0 {
+				cr.State = vane.ChangeApproved
+				if err := src.UpdateChangeRequest(ctx, cr); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	}
@@ -692,12 +851,50 @@ func TestCopyManyBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sqlstore.CopyStats{Parameters: 1200, Versions: 1600, Changes: 1600, Audit: 1600, Rollouts: 1100, Schedules: 1100,
-		EventRules: 1, EventDeliveries: 1100, EventAttempts: 1210,
-		MaxSeq: 1600, MaxAuditID: 1600, MaxRolloutSeq: 1100, MaxScheduleSeq: 1100}
+		ChangeRequests: 1100, EventRules: 1, EventDeliveries: 1100, EventAttempts: 1210,
+		MaxSeq: 1600, MaxAuditID: 1600, MaxRolloutSeq: 1100, MaxScheduleSeq: 1100, MaxChangeRequestSeq: 1100}
 	if *stats != want {
 		t.Errorf("stats = %+v, want %+v", *stats, want)
 	}
 	assertSameStore(t, src, dst, 50)
 	assertSameJobs(t, src, dst)
+	assertSameChangeRequests(t, src, dst)
 	assertSameEvents(t, src, dst)
+}
+
+// TestCopyPostgres copies a SQLite store into PostgreSQL and back, which
+// exercises the reading and writing of both dialects and, on PostgreSQL,
+// the setting of the serial columns' sequences after the copied rows.
+func TestCopyPostgres(t *testing.T) {
+	src, pg, back := MustOpen(t), mustOpenPostgres(t), MustOpen(t)
+	fill(t, src)
+	fillJobs(t, src)
+	fillChangeRequests(t, src)
+	fillEvents(t, src)
+	want, err := sqlstore.Copy(t.Context(), pg.Store, src.Store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameStore(t, src, pg, 1)
+	assertSameJobs(t, src, pg, "rollouts", "schedules")
+	assertSameChangeRequests(t, src, pg)
+	assertSameEvents(t, src, pg)
+
+	stats, err := sqlstore.Copy(t.Context(), back.Store, pg.Store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *stats != *want {
+		t.Errorf("stats back to SQLite = %+v, want %+v", *stats, *want)
+	}
+	assertSameStore(t, src, back, 1)
+	assertSameJobs(t, src, back, "rollouts", "schedules")
+	assertSameChangeRequests(t, src, back)
+	assertSameEvents(t, src, back)
+
+	// Without setval, the sequences of rollouts.seq, schedules.seq and
+	// change_requests.seq would start again at 1, which the copied rows
+	// hold.
+	assertJobsGoOn(t, pg)
+	assertChangeRequestsGoOn(t, pg)
 }

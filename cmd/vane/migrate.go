@@ -103,6 +103,7 @@ vane migrate --from ./vane-data/vane.db --to sqlite:///backup/vane.db`)
 		{"access keys", stats.Keys},
 		{"rollouts", stats.Rollouts},
 		{"schedules", stats.Schedules},
+		{"change requests", stats.ChangeRequests},
 		{"job leases", stats.Leases},
 		{"event rules", stats.EventRules},
 		{"deliveries", stats.EventDeliveries},
@@ -110,9 +111,9 @@ vane migrate --from ./vane-data/vane.db --to sqlite:///backup/vane.db`)
 	}
 	width := len(fmt.Sprint(stats.Total()))
 	for _, r := range rows {
-		fmt.Fprintf(c.stdout, "  %-11s %*d\n", r.table, width, r.n)
+		fmt.Fprintf(c.stdout, "  %-15s %*d\n", r.table, width, r.n)
 	}
-	fmt.Fprintf(c.stdout, "  %-11s %*d\n", "total", width, stats.Total())
+	fmt.Fprintf(c.stdout, "  %-15s %*d\n", "total", width, stats.Total())
 	fmt.Fprintf(c.stdout, "Last change sequence: %d\n", stats.MaxSeq)
 	fmt.Fprintln(c.stdout, "verified: every table of the destination matches the source")
 	return nil

@@ -25,6 +25,15 @@ const (
 	EventExpiration             = PolicyExpiration
 	EventExpirationNotification = PolicyExpirationNotification
 	EventNoChangeNotification   = PolicyNoChangeNotification
+	// Change requests moving on (ChangeRequest): steps, not changes; a
+	// rule sends them only when it names them. The writes of an applied
+	// request come as the changes they are (Create, Update, ...).
+	EventChangeProposed  = "ChangeRequestProposed"
+	EventChangeApproved  = "ChangeRequestApproved"
+	EventChangeRejected  = "ChangeRequestRejected"
+	EventChangeApplied   = "ChangeRequestApplied"
+	EventChangeCancelled = "ChangeRequestCancelled"
+	EventChangeStale     = "ChangeRequestStale"
 )
 
 // DefaultUnusedDays is an EventRule's UnusedDays when it gives none.
@@ -33,7 +42,8 @@ const DefaultUnusedDays = 30
 // EventOperations are the operations a rule may select, in the order the
 // documentation lists them.
 var EventOperations = []string{EventCreate, EventUpdate, EventDelete, EventLabel, EventUnlabel, EventTag, EventRolloutStep, EventRollback,
-	EventFlagExpired, EventFlagUnused, EventExpiration, EventExpirationNotification, EventNoChangeNotification}
+	EventFlagExpired, EventFlagUnused, EventExpiration, EventExpirationNotification, EventNoChangeNotification,
+	EventChangeProposed, EventChangeApproved, EventChangeRejected, EventChangeApplied, EventChangeCancelled, EventChangeStale}
 
 // Event rule targets.
 const (

@@ -116,7 +116,9 @@
 // and snapshots), the staged-rollout actions vane:StartRollout,
 // vane:UpdateRollout (pause, resume, cancel, roll back, complete) and
 // vane:DescribeRollouts, the scheduled-change actions vane:ScheduleChange,
-// vane:CancelScheduledChange and vane:DescribeScheduledChanges, and
+// vane:CancelScheduledChange and vane:DescribeScheduledChanges, the
+// change-request actions vane:ProposeChange, vane:ApproveChange and
+// vane:BypassApproval (writing directly where changes need approval), and
 // vane:Admin (keys, keyring, compaction: server-wide). Every action but
 // kms:Decrypt and vane:Admin applies to parameters: the rollout and
 // schedule actions to the name rolled out or changed. They match

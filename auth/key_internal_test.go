@@ -91,7 +91,8 @@ func TestActionTable(t *testing.T) {
 		t.Error("actionKind does not follow the table")
 	}
 	for _, a := range []string{ActionStartRollout, ActionUpdateRollout, ActionDescribeRollouts,
-		ActionScheduleChange, ActionCancelScheduledChange, ActionDescribeScheduledChanges} {
+		ActionScheduleChange, ActionCancelScheduledChange, ActionDescribeScheduledChanges,
+		ActionProposeChange, ActionApproveChange, ActionBypassApproval} {
 		if actionKind(actionIndex(a)) != kindParameter {
 			t.Errorf("actionKind(%s) = %s, want parameters", a, actionKind(actionIndex(a)))
 		}

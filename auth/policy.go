@@ -57,11 +57,16 @@ const (
 	ActionScheduleChange           = "vane:ScheduleChange"           // schedule a put, a label move or a rollout start
 	ActionCancelScheduledChange    = "vane:CancelScheduledChange"    // cancel a scheduled change
 	ActionDescribeScheduledChanges = "vane:DescribeScheduledChanges" // list and show scheduled changes
+	// Change requests on paths that need approval; the resource is each
+	// name the request changes.
+	ActionProposeChange  = "vane:ProposeChange"  // propose a change request
+	ActionApproveChange  = "vane:ApproveChange"  // approve or reject another principal's change request
+	ActionBypassApproval = "vane:BypassApproval" // write directly where changes need approval
 )
 
 // numActions is the number of known actions; an actionSet has a bit for
 // each, so it is at most 32.
-const numActions = 23
+const numActions = 26
 
 // knownActions returns the known actions; an action's index is its bit in
 // an actionSet. It is a function so that the table is not mutable state.
@@ -73,6 +78,7 @@ func knownActions() [numActions]string {
 		ActionRemoveTagsFromResource, ActionListTagsForResource, ActionDecrypt, ActionEvaluate,
 		ActionWatch, ActionAdmin, ActionStartRollout, ActionUpdateRollout, ActionDescribeRollouts,
 		ActionScheduleChange, ActionCancelScheduledChange, ActionDescribeScheduledChanges,
+		ActionProposeChange, ActionApproveChange, ActionBypassApproval,
 	}
 }
 
@@ -133,6 +139,12 @@ func actionIndex(action string) int {
 		return 21
 	case ActionDescribeScheduledChanges:
 		return 22
+	case ActionProposeChange:
+		return 23
+	case ActionApproveChange:
+		return 24
+	case ActionBypassApproval:
+		return 25
 	}
 	for i, a := range knownActions() {
 		if strings.EqualFold(a, action) {

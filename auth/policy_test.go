@@ -203,8 +203,8 @@ func TestParsePolicyAccepts(t *testing.T) {
 	if p := mustParsePolicy(t, docs[1]); p.ID() != "legacy" || len(p.Statements()) != 1 {
 		t.Errorf("single-statement policy: Id %q, %d statements", p.ID(), len(p.Statements()))
 	}
-	if len(auth.Actions()) != 23 {
-		t.Errorf("Actions() = %v, want 23 actions", auth.Actions())
+	if len(auth.Actions()) != 26 {
+		t.Errorf("Actions() = %v, want 26 actions", auth.Actions())
 	}
 }
 

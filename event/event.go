@@ -99,6 +99,8 @@ type Detail struct {
 	// Value is set only when the rule asks for values, and never for a
 	// SecureString.
 	Value *string `json:"value,omitempty"`
+	// ChangeRequest describes the request of a change-request event.
+	ChangeRequest *ChangeRequestDetail `json:"change_request,omitempty"`
 }
 
 // Operation returns the event operation of a change. rolledBack reports
@@ -126,11 +128,13 @@ func Operation(c *vane.Change, rolledBack func(rolloutID string, version int64) 
 	return vane.EventTag
 }
 
-// IsNotice reports whether an operation is a lifecycle notice rather than
-// a change.
+// IsNotice reports whether an operation is a lifecycle notice or a
+// change request's step rather than a change: a rule sends those only
+// when it names them.
 func IsNotice(op string) bool {
 	switch op {
-	case vane.EventFlagExpired, vane.EventFlagUnused, vane.EventExpiration, vane.EventExpirationNotification, vane.EventNoChangeNotification:
+	case vane.EventFlagExpired, vane.EventFlagUnused, vane.EventExpiration, vane.EventExpirationNotification, vane.EventNoChangeNotification,
+		vane.EventChangeProposed, vane.EventChangeApproved, vane.EventChangeRejected, vane.EventChangeApplied, vane.EventChangeCancelled, vane.EventChangeStale:
 		return true
 	}
 	return false
@@ -289,6 +293,9 @@ type slackMessage struct {
 // dashboard's URL, is known).
 func SlackText(e *Event, linkBase string) string {
 	d := &e.Detail
+	if d.ChangeRequest != nil {
+		return changeRequestText(e, linkBase)
+	}
 	what := map[string]string{
 		vane.EventCreate: "created", vane.EventUpdate: "updated", vane.EventDelete: "deleted",
 		vane.EventLabel: "labelled", vane.EventUnlabel: "unlabelled", vane.EventTag: "re-tagged",

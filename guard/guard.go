@@ -85,22 +85,34 @@ func (s *Store) Delete(ctx context.Context, in *vane.DeleteInput) error {
 // refused item refuses the whole batch: the error is a *vane.BatchError
 // naming it.
 func (s *Store) Batch(ctx context.Context, in *vane.BatchInput) (*vane.BatchResult, error) {
-	if in != nil {
-		for i := range in.Items {
-			it := &in.Items[i]
-			var err error
-			switch {
-			case it.Op == vane.BatchPut && it.Put != nil:
-				err = CheckPut(it.Put)
-			case it.Op == vane.BatchDelete && it.Delete != nil:
-				err = s.CheckDelete(ctx, it.Delete.Name)
-			}
-			if err != nil {
-				return nil, &vane.BatchError{Index: i, Op: it.Op, Name: it.Name(), Err: err}
-			}
-		}
+	if err := s.CheckBatch(ctx, in); err != nil {
+		return nil, err
 	}
 	return s.Store.Batch(ctx, in)
+}
+
+// CheckBatch applies the checks of Put and Delete to a batch's items, as
+// Batch does before it writes; the error is a *vane.BatchError naming
+// the first item refused. Change requests are checked with it when
+// proposed, so that what could never be applied is refused at once.
+func (s *Store) CheckBatch(ctx context.Context, in *vane.BatchInput) error {
+	if in == nil {
+		return nil
+	}
+	for i := range in.Items {
+		it := &in.Items[i]
+		var err error
+		switch {
+		case it.Op == vane.BatchPut && it.Put != nil:
+			err = CheckPut(it.Put)
+		case it.Op == vane.BatchDelete && it.Delete != nil:
+			err = s.CheckDelete(ctx, it.Delete.Name)
+		}
+		if err != nil {
+			return &vane.BatchError{Index: i, Op: it.Op, Name: it.Name(), Err: err}
+		}
+	}
+	return nil
 }
 
 // CheckPut vets the value of a put: a flag must be a String holding a

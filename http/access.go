@@ -170,6 +170,9 @@ func (s *Server) allow(ctx context.Context, action, name string) error {
 	}
 	d := p.Decide(action, name)
 	if d.Allowed {
+		if approvalActions[action] && s.needsApproval(ctx, name) {
+			return s.approvalRefusal(ctx, action, name)
+		}
 		s.auditRead(ctx, action, name)
 		return nil
 	}

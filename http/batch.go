@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/vanehq/vane"
@@ -16,6 +17,8 @@ const MaxBatchBodyBytes = 2 * vane.MaxBatchBytes
 type batchRequest struct {
 	ID    string             `json:"id"`
 	Items []batchItemRequest `json:"items"`
+	// Comment is the change request's, when the batch needs approval.
+	Comment string `json:"comment"`
 }
 
 // batchItemRequest is one item: op and name, then the fields of the
@@ -59,23 +62,34 @@ func (s *Server) registerBatchRoutes(mux *http.ServeMux) {
 // handleBatch serves POST /v1/batch: several writes applied all or
 // nothing (vane.ParameterStore.Batch). The caller must be allowed every
 // item's action on its name, as for the single-item routes, or nothing is
-// written.
+// written. When an item needs approval (SettingApprovalPaths) and the
+// caller may propose it, the whole batch becomes one change request
+// (202).
 func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
 	if _, err := parseQuery(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	in, err := decodeBatch(w, r)
+	in, comment, err := decodeBatch(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	propose := false
 	for i := range in.Items {
 		it := &in.Items[i]
-		if err := s.allowName(r.Context(), batchActions[it.Op], it.Name()); err != nil {
+		action := batchActions[it.Op]
+		if s.Approvals != nil && s.needsApproval(r.Context(), vane.CanonicalName(it.Name())) {
+			propose, action = true, auth.ActionProposeChange
+		}
+		if err := s.allowName(r.Context(), action, it.Name()); err != nil {
 			s.writeError(w, r, &vane.BatchError{Index: i, Op: it.Op, Name: it.Name(), Err: err})
 			return
 		}
+	}
+	if propose {
+		s.proposed(w, r.WithContext(context.WithValue(r.Context(), proposeKey{}, true)), comment, in.Items...)
+		return
 	}
 	res, err := s.Store.Batch(r.Context(), in)
 	if err != nil {
@@ -100,15 +114,22 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeBatch reads the body of POST /v1/batch into a batch, checking its
-// shape (vane.CheckBatch); errors name the item.
-func decodeBatch(w http.ResponseWriter, r *http.Request) (*vane.BatchInput, error) {
+// shape (vane.CheckBatch), and its comment; errors name the item.
+func decodeBatch(w http.ResponseWriter, r *http.Request) (*vane.BatchInput, string, error) {
 	defer bodyDeadline(w)()
 	var req batchRequest
 	if err := decodeJSONFrom(http.MaxBytesReader(w, r.Body, MaxBatchBodyBytes), &req); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	in := &vane.BatchInput{ID: req.ID, Items: make([]vane.BatchItem, len(req.Items))}
-	for i, ir := range req.Items {
+	in, err := batchInput(req.ID, req.Items)
+	return in, req.Comment, err
+}
+
+// batchInput returns the batch of the items of a request body, checked
+// (vane.CheckBatch); errors name the item.
+func batchInput(id string, items []batchItemRequest) (*vane.BatchInput, error) {
+	in := &vane.BatchInput{ID: id, Items: make([]vane.BatchItem, len(items))}
+	for i, ir := range items {
 		it, err := ir.item()
 		if err != nil {
 			return nil, &vane.BatchError{Index: i, Op: vane.BatchOp(ir.Op), Name: ir.Name, Err: err}
@@ -140,10 +161,13 @@ func (ir *batchItemRequest) item() (vane.BatchItem, error) {
 		it.Delete = &vane.DeleteInput{Name: ir.Name, ExpectVersion: ir.ExpectVersion}
 	case vane.BatchLabel, vane.BatchUnlabel:
 		it.Label = &vane.LabelInput{Name: ir.Name, Version: ir.Version, Labels: ir.Labels}
+		it.ExpectVersion = ir.ExpectVersion
 	case vane.BatchTag:
 		it.Tags = &vane.TagInput{Name: ir.Name, Tags: tagList(ir.Tags)}
+		it.ExpectVersion = ir.ExpectVersion
 	case vane.BatchUntag:
 		it.Tags = &vane.TagInput{Name: ir.Name, Keys: ir.Keys}
+		it.ExpectVersion = ir.ExpectVersion
 	default:
 		return it, invalidf("field \"op\" must be one of put, delete, label, unlabel, tag, untag, not %q", ir.Op)
 	}

@@ -27,8 +27,8 @@ type unlabelResponse struct {
 
 // registerLabelRoutes adds the routes that move labels between versions.
 func (s *Server) registerLabelRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("PUT /v1/labels/{name...}", s.named(auth.ActionLabelParameterVersion, s.handlePutLabels))
-	mux.HandleFunc("DELETE /v1/labels/{name...}", s.named(auth.ActionUnlabelParameterVersion, s.handleDeleteLabels))
+	mux.HandleFunc("PUT /v1/labels/{name...}", s.namedWrite(auth.ActionLabelParameterVersion, s.handlePutLabels))
+	mux.HandleFunc("DELETE /v1/labels/{name...}", s.namedWrite(auth.ActionUnlabelParameterVersion, s.handleDeleteLabels))
 }
 
 // handlePutLabels serves PUT /v1/labels/{name...}: it attaches labels to a
@@ -43,7 +43,11 @@ func (s *Server) handlePutLabels(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.Store.Label(r.Context(), &vane.LabelInput{Name: pathName(r), Version: req.Version, Labels: req.Labels})
+	in := &vane.LabelInput{Name: pathName(r), Version: req.Version, Labels: req.Labels}
+	if s.proposed(w, r, "", vane.BatchItem{Op: vane.BatchLabel, Label: in}) {
+		return
+	}
+	res, err := s.Store.Label(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -72,7 +76,11 @@ func (s *Server) handleDeleteLabels(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalidf("query parameter \"label\" is required, once per label"))
 		return
 	}
-	res, err := s.Store.Unlabel(r.Context(), &vane.LabelInput{Name: pathName(r), Version: version, Labels: labels})
+	in := &vane.LabelInput{Name: pathName(r), Version: version, Labels: labels}
+	if s.proposed(w, r, "", vane.BatchItem{Op: vane.BatchUnlabel, Label: in}) {
+		return
+	}
+	res, err := s.Store.Unlabel(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

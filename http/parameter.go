@@ -101,8 +101,8 @@ func (req *putRequest) policies() *string {
 // registerParameterRoutes adds the routes that read and write parameters.
 func (s *Server) registerParameterRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/parameters/{name...}", s.named(auth.ActionGetParameter, s.handleGetParameter))
-	mux.HandleFunc("PUT /v1/parameters/{name...}", s.named(auth.ActionPutParameter, s.handlePutParameter))
-	mux.HandleFunc("DELETE /v1/parameters/{name...}", s.named(auth.ActionDeleteParameter, s.handleDeleteParameter))
+	mux.HandleFunc("PUT /v1/parameters/{name...}", s.namedWrite(auth.ActionPutParameter, s.handlePutParameter))
+	mux.HandleFunc("DELETE /v1/parameters/{name...}", s.namedWrite(auth.ActionDeleteParameter, s.handleDeleteParameter))
 	mux.HandleFunc("GET /v1/parameters", s.handleListParameters)
 	mux.HandleFunc("GET /v1/history/{name...}", s.named(auth.ActionGetParameterHistory, s.handleHistory))
 }
@@ -222,6 +222,9 @@ func (s *Server) handlePutParameter(w http.ResponseWriter, r *http.Request) {
 		ExpectVersion:  expect,
 		Policies:       req.policies(),
 	}
+	if s.proposed(w, r, "", vane.BatchItem{Op: vane.BatchPut, Put: in}) {
+		return
+	}
 	p, err := s.Store.Put(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -326,7 +329,11 @@ func (s *Server) handleDeleteParameter(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Store.Delete(r.Context(), &vane.DeleteInput{Name: pathName(r), ExpectVersion: expect}); err != nil {
+	in := &vane.DeleteInput{Name: pathName(r), ExpectVersion: expect}
+	if s.proposed(w, r, "", vane.BatchItem{Op: vane.BatchDelete, Delete: in}) {
+		return
+	}
+	if err := s.Store.Delete(r.Context(), in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/approval"
 	"github.com/vanehq/vane/auth"
 	"github.com/vanehq/vane/flag"
 	"github.com/vanehq/vane/guard"
@@ -102,6 +103,12 @@ type Server struct {
 	// those routes 503.
 	Rollouts  Rollouts
 	Schedules Schedules
+	// Approvals, if set, serves change requests under
+	// /v1/change-requests and turns native writes that need approval
+	// (SettingApprovalPaths) into change requests for callers allowed to
+	// propose them; nil answers those routes 503, and such writes are
+	// refused.
+	Approvals *approval.Service
 	// OFREPBase is the path OFREP flag keys are relative to, canonical
 	// (ending in "/"); "" means "/", where a key is a whole name without
 	// its leading slash.
@@ -263,11 +270,12 @@ func (s *Server) Handler() http.Handler {
 		rand.Read(b[:])
 		s.idPrefix = hex.EncodeToString(b[:]) + "-"
 		s.limit = newLimiter(s.RateLimit)
-		s.settings = guard.NewSettings(s.Store, SettingAuditedReadPaths, SettingProtectedEnvironments)
+		s.settings = guard.NewSettings(s.Store, SettingAuditedReadPaths, SettingProtectedEnvironments, SettingApprovalPaths)
 
 		mux := http.NewServeMux()
 		s.registerParameterRoutes(mux)
 		s.registerBatchRoutes(mux)
+		s.registerChangeRequestRoutes(mux)
 		s.registerExportRoutes(mux)
 		s.registerLabelRoutes(mux)
 		s.registerTagRoutes(mux)

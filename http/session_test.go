@@ -258,6 +258,7 @@ type auditEntry struct {
 	Name      string `json:"name"`
 	Result    string `json:"result"`
 	Detail    string `json:"detail"`
+	Batch     string `json:"batch"`
 }
 
 // audit returns the audit entries under path ("" for all).

@@ -17,8 +17,8 @@ type tagsJSON struct {
 // tags.
 func (s *Server) registerTagRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/tags/{name...}", s.named(auth.ActionListTagsForResource, s.handleGetTags))
-	mux.HandleFunc("PUT /v1/tags/{name...}", s.named(auth.ActionAddTagsToResource, s.handlePutTags))
-	mux.HandleFunc("DELETE /v1/tags/{name...}", s.named(auth.ActionRemoveTagsFromResource, s.handleDeleteTags))
+	mux.HandleFunc("PUT /v1/tags/{name...}", s.namedWrite(auth.ActionAddTagsToResource, s.handlePutTags))
+	mux.HandleFunc("DELETE /v1/tags/{name...}", s.namedWrite(auth.ActionRemoveTagsFromResource, s.handleDeleteTags))
 }
 
 // handleGetTags serves GET /v1/tags/{name...}.
@@ -43,7 +43,11 @@ func (s *Server) handlePutTags(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := pathName(r)
-	if err := s.Store.AddTags(r.Context(), &vane.TagInput{Name: name, Tags: tagList(req.Tags)}); err != nil {
+	in := &vane.TagInput{Name: name, Tags: tagList(req.Tags)}
+	if s.proposed(w, r, "", vane.BatchItem{Op: vane.BatchTag, Tags: in}) {
+		return
+	}
+	if err := s.Store.AddTags(r.Context(), in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -64,7 +68,11 @@ func (s *Server) handleDeleteTags(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := pathName(r)
-	if err := s.Store.RemoveTags(r.Context(), &vane.TagInput{Name: name, Keys: keys}); err != nil {
+	in := &vane.TagInput{Name: name, Keys: keys}
+	if s.proposed(w, r, "", vane.BatchItem{Op: vane.BatchUntag, Tags: in}) {
+		return
+	}
+	if err := s.Store.RemoveTags(r.Context(), in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

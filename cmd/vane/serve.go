@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vanehq/vane"
+	"github.com/vanehq/vane/approval"
 	"github.com/vanehq/vane/auth"
 	"github.com/vanehq/vane/event"
 	"github.com/vanehq/vane/guard"
@@ -151,6 +152,9 @@ type Main struct {
 	Scheduler *rollout.Scheduler
 	// Events runs the event rules' deliveries, one job per rule.
 	Events *event.Service
+	// Approvals carries change requests (proposed, reviewed, applied
+	// through Guard).
+	Approvals *approval.Service
 	// NodeID names this node in the jobs' leases.
 	NodeID string
 	// LeaseTTL is how long this node's hold on a background job lasts
@@ -254,7 +258,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP = http.NewServer()
 	m.HTTP.Addr = m.Config.Addr
 	m.HTTP.Store = m.Guard
-	m.HTTP.Rollouts, m.HTTP.Schedules, m.HTTP.Events = m.Rollouts, m.Scheduler, m.Events
+	m.HTTP.Rollouts, m.HTTP.Schedules, m.HTTP.Events, m.HTTP.Approvals = m.Rollouts, m.Scheduler, m.Events, m.Approvals
 	m.HTTP.Logger = m.Logger
 	m.HTTP.Metrics = mt
 	m.HTTP.Gatherer = reg
@@ -322,6 +326,8 @@ func (m *Main) openJobs(reg *prometheus.Registry) {
 	}
 	m.Events = &event.Service{EventStore: st, Deliverer: deliverer, Manager: &event.Manager{Events: st, Leases: st, Log: m.Index,
 		Holder: m.NodeID, LeaseTTL: m.LeaseTTL, Logger: m.Logger, New: func(id string) job.Job { return deliverer(id) }}}
+	m.Approvals = &approval.Service{Store: m.Guard, Requests: st, Cipher: m.Keyring, Audit: st, Events: st, Seq: m.Index.Seq,
+		Region: m.Config.Region, Account: m.Config.Account, Queued: m.Events.Manager.Wake, Logger: m.Logger}
 }
 
 // NodeIDFile is the file in the data directory that names this node in

@@ -170,10 +170,40 @@ func (cl *client) do(ctx context.Context, method, path string, query url.Values,
 	if err != nil {
 		return nil, cl.transportError(ctx, err)
 	}
+	if resp.StatusCode == http.StatusAccepted && strings.HasPrefix(path, "/v1/") {
+		if err := proposal(b); err != nil {
+			return nil, err
+		}
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return b, nil
 	}
 	return nil, responseError(resp, b)
+}
+
+// proposedError is the outcome of a write that needs approval: the server
+// made a change request of it instead of writing.
+type proposedError struct {
+	ID string
+}
+
+func (e *proposedError) Error() string {
+	return "the change needs approval and was not written: change request " + e.ID +
+		" was created; another principal approves it (vane cr approve " + e.ID + "), then it is applied (vane cr apply " + e.ID + ")"
+}
+
+// proposal returns the *proposedError of a 202 answer holding a change
+// request, nil for any other 202.
+func proposal(body []byte) error {
+	var v struct {
+		ChangeRequest *struct {
+			ID string `json:"id"`
+		} `json:"change_request"`
+	}
+	if json.Unmarshal(body, &v) != nil || v.ChangeRequest == nil || v.ChangeRequest.ID == "" {
+		return nil
+	}
+	return &proposedError{ID: v.ChangeRequest.ID}
 }
 
 // transportError explains a failure to talk to the server at all.

@@ -271,6 +271,10 @@ func (c *cli) apply(ctx context.Context, cl *client, cf *clientFlags, cmd string
 	_, err = bcl.call(bctx, http.MethodPost, "/v1/batch", nil, map[string]any{"items": items}, &res)
 	p.done()
 	if err != nil {
+		var pe *proposedError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s: %w", cmd, err)
+		}
 		var ae *apiError
 		if errors.As(err, &ae) {
 			switch ae.Code {

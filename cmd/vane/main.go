@@ -39,6 +39,9 @@ const (
 	exitOK    = 0
 	exitError = 1 // the server or the API refused, or an I/O error
 	exitUsage = 2 // the command line is wrong
+	// exitProposed: the write needs approval and became a change request;
+	// nothing was written yet.
+	exitProposed = 3
 )
 
 func main() {
@@ -50,7 +53,8 @@ func main() {
 
 // Run runs the vane command line args (without the program name) and
 // returns the process exit code: 0 on success, 1 when the server or an I/O
-// operation fails, 2 for a usage error. Client commands find the server in
+// operation fails, 2 for a usage error, 3 when a write became a change
+// request. Client commands find the server in
 // --server, then $VANE_SERVER, then DefaultAddr.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &cli{
@@ -98,6 +102,7 @@ func commands() []command {
 		{"import", "make a subtree match a file from 'vane export', in one atomic batch", (*cli).importFile},
 		{"diff", "compare two subtrees by relative name", (*cli).diff},
 		{"promote", "copy the differences of one subtree into another, in one atomic batch", (*cli).promote},
+		{"cr", "change requests: propose, review and apply changes that need approval", (*cli).cr},
 		{"watch", "print the changes under a path as they happen", (*cli).watch},
 		{"flags", "list feature flags with their usage, or evaluate one", (*cli).flags},
 		{"rollout", "start, watch and control staged rollouts", (*cli).rollout},
@@ -160,6 +165,10 @@ func (c *cli) fail(err error) int {
 	var u usageError
 	if errors.As(err, &u) {
 		return exitUsage
+	}
+	var p *proposedError
+	if errors.As(err, &p) {
+		return exitProposed
 	}
 	return exitError
 }
@@ -225,7 +234,8 @@ Client flags (every client command; also accepted before the command):
 
 Flags may come before or after the arguments, with one dash or two; "--"
 ends the flags. Exit status: 0 on success, 1 when the server refuses or
-cannot be reached, 2 when the command line is wrong.
+cannot be reached, 2 when the command line is wrong, 3 when a write needs
+approval and became a change request instead (see 'vane cr --help').
 
 Examples:
   vane serve --data ./vane-data &

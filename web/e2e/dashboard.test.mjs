@@ -430,6 +430,34 @@ test('readable on a phone', async () => {
   await context.close();
 });
 
+test('a toggle on a path that needs approval becomes a change request, and says so', async () => {
+  const k = await call(vane, 'POST', '/v1/access-keys', {
+    name: 'shop-dev',
+    policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ssm:GetParameter*', 'ssm:DescribeParameters', 'ssm:PutParameter', 'vane:Watch', 'vane:ProposeChange'], Resource: '/shop/*' }] },
+  });
+  await call(vane, 'PUT', '/v1/parameters/vane/settings/approval-paths', { type: 'StringList', value: '/shop/prod' });
+  try {
+    const before = await call(vane, 'GET', '/v1/parameters/shop/prod/features/dark-mode');
+    const { context, page, errors } = await signedIn(credentials(k.token));
+    await cell(page, '/shop/prod/features/dark-mode').getByRole('button').click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await waitFor(async () => /needs approval.*change request cr-[0-9a-f]{16}/.test(await page.locator('#status').innerText()));
+    await page.screenshot({ path: join(outDir, 'change-request.png') });
+    const after = await call(vane, 'GET', '/v1/parameters/shop/prod/features/dark-mode');
+    assert.equal(after.version, before.version, 'nothing is written before approval');
+    const list = await call(vane, 'GET', '/v1/change-requests?state=pending&path=/shop/prod');
+    assert.equal(list.change_requests.length, 1);
+    assert.equal(list.change_requests[0].author, 'shop-dev');
+    assert.equal(list.change_requests[0].items[0].value, 'true');
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    await call(vane, 'DELETE', '/v1/parameters/vane/settings/approval-paths');
+  }
+});
+
 async function waitFor(check, timeout = 5000) {
   const end = Date.now() + timeout;
   for (;;) {

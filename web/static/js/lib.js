@@ -78,6 +78,17 @@ export async function api(method, path, body, { quiet401 = false } = {}) {
   if (res.status === 204) return null;
   let data = null;
   try { data = await res.json(); } catch { /* not JSON */ }
+  if (res.status === 202 && data && data.change_request) {
+    // The write needs approval: the server made a change request of it
+    // instead. Nothing was written, so callers treat it as a refusal
+    // whose message says what happened.
+    const id = data.change_request.id;
+    throw new ApiError(202, {
+      code: 'approval_required',
+      message: `This change needs approval and was not made yet: change request ${id} was created. ` +
+        `Another person approves it (vane cr approve ${id}), then it is applied (vane cr apply ${id}).`,
+    });
+  }
   if (!res.ok) {
     const e = new ApiError(res.status, data && data.error);
     if (res.status === 401 && !quiet401) unauthorized();

@@ -288,36 +288,13 @@ func (s *Server) handleListChangeRequests(w http.ResponseWriter, r *http.Request
 		s.writeError(w, r, err)
 		return
 	}
-	q, err := parseQuery(r, "state", "path", "limit", "next_token")
+	lq, err := parseListQuery(r, string(vane.ChangePending), string(vane.ChangeApproved), string(vane.ChangeRejected),
+		string(vane.ChangeApplied), string(vane.ChangeCancelled), string(vane.ChangeStale))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var cq vane.ChangeRequestQuery
-	if cq.Prefix, err = pathQuery(q); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	state, err := q.one("state")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	switch st := vane.ChangeRequestState(state); st {
-	case "", vane.ChangePending, vane.ChangeApproved, vane.ChangeRejected, vane.ChangeApplied, vane.ChangeCancelled, vane.ChangeStale:
-		cq.State = st
-	default:
-		s.writeError(w, r, invalidf("query parameter \"state\" must be pending, approved, rejected, applied, cancelled or stale, not %q", state))
-		return
-	}
-	if cq.Limit, err = q.limit(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if cq.NextToken, err = q.one("next_token"); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	cq := vane.ChangeRequestQuery{Prefix: lq.Prefix, State: vane.ChangeRequestState(lq.State), Limit: lq.Limit, NextToken: lq.NextToken}
 	page, err := ap.Requests.ChangeRequests(r.Context(), &cq)
 	if err != nil {
 		s.writeError(w, r, err)

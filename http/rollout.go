@@ -3,6 +3,8 @@ package http
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vanehq/vane"
@@ -165,6 +167,38 @@ func (s *Server) handleListRollouts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// listQuery is the query of a listing by path and state.
+type listQuery struct {
+	Prefix, State string
+	Limit         int
+	NextToken     string
+}
+
+// parseListQuery reads the query of a listing by path and state: path,
+// state (one of states, or absent for all), limit and next_token.
+func parseListQuery(r *http.Request, states ...string) (listQuery, error) {
+	var lq listQuery
+	q, err := parseQuery(r, "path", "state", "limit", "next_token")
+	if err != nil {
+		return lq, err
+	}
+	if lq.Prefix, err = pathQuery(q); err != nil {
+		return lq, err
+	}
+	if lq.State, err = q.one("state"); err != nil {
+		return lq, err
+	}
+	if lq.State != "" && !slices.Contains(states, lq.State) {
+		return lq, invalidf("query parameter \"state\" must be %s or %s, not %q",
+			strings.Join(states[:len(states)-1], ", "), states[len(states)-1], lq.State)
+	}
+	if lq.Limit, err = q.limit(); err != nil {
+		return lq, err
+	}
+	lq.NextToken, err = q.one("next_token")
+	return lq, err
+}
+
 // pathQuery reads the optional "path" query parameter.
 func pathQuery(q query) (string, error) {
 	p, err := q.one("path")
@@ -320,36 +354,12 @@ func (s *Server) handleListSchedules(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	q, err := parseQuery(r, "path", "state", "limit", "next_token")
+	lq, err := parseListQuery(r, string(vane.SchedulePending), string(vane.ScheduleDone), string(vane.ScheduleFailed), string(vane.ScheduleCancelled))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var sq vane.ScheduleQuery
-	if sq.Prefix, err = pathQuery(q); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	state, err := q.one("state")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	switch st := vane.ScheduleState(state); st {
-	case "", vane.SchedulePending, vane.ScheduleDone, vane.ScheduleFailed, vane.ScheduleCancelled:
-		sq.State = st
-	default:
-		s.writeError(w, r, invalidf("query parameter \"state\" must be pending, done, failed or cancelled, not %q", state))
-		return
-	}
-	if sq.Limit, err = q.limit(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if sq.NextToken, err = q.one("next_token"); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	sq := vane.ScheduleQuery{Prefix: lq.Prefix, State: vane.ScheduleState(lq.State), Limit: lq.Limit, NextToken: lq.NextToken}
 	page, err := sch.List(r.Context(), &sq)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/vanehq/vane"
@@ -78,32 +76,11 @@ func (s *Store) ChangeRequests(ctx context.Context, q *vane.ChangeRequestQuery) 
 	}
 	query += cond + ` ORDER BY seq DESC LIMIT ?`
 	args = append(append(args, cargs...), limit+1)
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(query), args...)
+	crs, next, err := pageBodies[vane.ChangeRequest](ctx, s, "change request", query, args, limit)
 	if err != nil {
-		return nil, s.translate(err)
+		return nil, err
 	}
-	defer rows.Close()
-	page := &vane.ChangeRequestPage{ChangeRequests: []*vane.ChangeRequest{}}
-	var last int64
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&last, &body); err != nil {
-			return nil, s.translate(err)
-		}
-		if len(page.ChangeRequests) == limit {
-			page.NextToken = vane.EncodeToken(strconv.FormatInt(last+1, 10))
-			break
-		}
-		var cr vane.ChangeRequest
-		if err := json.Unmarshal([]byte(body), &cr); err != nil {
-			return nil, fmt.Errorf("sqlstore: change request: %w", err)
-		}
-		page.ChangeRequests = append(page.ChangeRequests, &cr)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.translate(err)
-	}
-	return page, nil
+	return &vane.ChangeRequestPage{ChangeRequests: crs, NextToken: next}, nil
 }
 
 // overlappingPath returns the condition (" AND ...", or "" for every

@@ -186,32 +186,44 @@ func (s *Store) Rollouts(ctx context.Context, q *vane.RolloutQuery) (*vane.Rollo
 	}
 	query += cond + ` ORDER BY seq DESC LIMIT ?`
 	args = append(append(args, cargs...), limit+1)
+	rs, next, err := pageBodies[vane.Rollout](ctx, s, "rollout", query, args, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &vane.RolloutPage{Rollouts: rs, NextToken: next}, nil
+}
+
+// pageBodies runs query, which selects (seq, body) newest first with a
+// LIMIT of limit+1, and decodes up to limit JSON bodies of what (a
+// rollout, a change request), with the token of the next page ("" when
+// this one is the last).
+func pageBodies[T any](ctx context.Context, s *Store, what, query string, args []any, limit int) ([]*T, string, error) {
 	rows, err := s.RDB.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
-		return nil, s.translate(err)
+		return nil, "", s.translate(err)
 	}
 	defer rows.Close()
-	page := &vane.RolloutPage{Rollouts: []*vane.Rollout{}}
+	out, next := []*T{}, ""
 	var last int64
 	for rows.Next() {
 		var body string
 		if err := rows.Scan(&last, &body); err != nil {
-			return nil, s.translate(err)
+			return nil, "", s.translate(err)
 		}
-		if len(page.Rollouts) == limit {
-			page.NextToken = vane.EncodeToken(strconv.FormatInt(last+1, 10))
+		if len(out) == limit {
+			next = vane.EncodeToken(strconv.FormatInt(last+1, 10))
 			break
 		}
-		var r vane.Rollout
-		if err := json.Unmarshal([]byte(body), &r); err != nil {
-			return nil, fmt.Errorf("sqlstore: rollout: %w", err)
+		var v T
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			return nil, "", fmt.Errorf("sqlstore: %s: %w", what, err)
 		}
-		page.Rollouts = append(page.Rollouts, &r)
+		out = append(out, &v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.translate(err)
+		return nil, "", s.translate(err)
 	}
-	return page, nil
+	return out, next, nil
 }
 
 // seqToken decodes a paging token holding a seq; "" is 0.

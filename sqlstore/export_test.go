@@ -1,0 +1,16 @@
+package sqlstore
+
+// HoldGroups stops s from starting group transactions, so that a test can
+// queue writes and have them committed as one group: writes wait until
+// release, which runs the queued groups (at most maxGroupWrites a group).
+func HoldGroups(s *Store) (queued func() int, release func()) {
+	s.group.mu.Lock()
+	s.group.leading = true
+	s.group.mu.Unlock()
+	queued = func() int {
+		s.group.mu.Lock()
+		defer s.group.mu.Unlock()
+		return len(s.group.queue)
+	}
+	return queued, s.runGroups
+}

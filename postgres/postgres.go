@@ -229,6 +229,9 @@ func redact(cfg *pgx.ConnConfig) string {
 // context.
 func (s *Store) Close() error {
 	var errs []error
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
+	}
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}

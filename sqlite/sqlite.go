@@ -83,7 +83,7 @@ func (s *Store) Open() (err error) {
 		return err
 	}
 	s.rdb.SetMaxOpenConns(8)
-	s.Store = &sqlstore.Store{DB: s.db, RDB: s.rdb, Now: func() time.Time { return s.Now() }, Dialect: sqlstore.Dialect{Translate: translate}}
+	s.Store = &sqlstore.Store{DB: s.db, RDB: s.rdb, Now: func() time.Time { return s.Now() }, Dialect: sqlstore.Dialect{Translate: translate, CacheStatements: true}}
 	return nil
 }
 
@@ -104,6 +104,9 @@ func (s *Store) dsn(write bool) string {
 // Close closes the database; the embedded sqlstore.Store's Close is a no-op.
 func (s *Store) Close() error {
 	var errs []error
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
+	}
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}

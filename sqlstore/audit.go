@@ -92,7 +92,7 @@ func (s *Store) Audit(ctx context.Context, q *vane.AuditQuery) (*vane.AuditPage,
 	}
 	sql += ` ORDER BY id LIMIT ?`
 	args = append(args, limit+1)
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(sql), args...)
+	rows, err := s.readQuery(ctx, sql, args...)
 	if err != nil {
 		return nil, s.translate(err)
 	}

@@ -129,7 +129,7 @@ func (s *Store) CreateEventRule(ctx context.Context, r *vane.EventRule) error {
 
 // EventRule implements vane.EventStore.
 func (s *Store) EventRule(ctx context.Context, id string) (*vane.EventRule, error) {
-	r, err := scanEventRule(s.RDB.QueryRowContext(ctx, s.rebind(`SELECT `+eventRuleColumns+` FROM event_rules WHERE id = ?`), id))
+	r, err := scanEventRule(s.readRow(ctx, `SELECT `+eventRuleColumns+` FROM event_rules WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vane.Errorf(vane.ENOTFOUND, "event rule %q not found", id)
 	}
@@ -141,7 +141,7 @@ func (s *Store) EventRule(ctx context.Context, id string) (*vane.EventRule, erro
 
 // EventRules implements vane.EventStore.
 func (s *Store) EventRules(ctx context.Context) ([]*vane.EventRule, error) {
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(`SELECT `+eventRuleColumns+` FROM event_rules ORDER BY name`))
+	rows, err := s.readQuery(ctx, `SELECT `+eventRuleColumns+` FROM event_rules ORDER BY name`)
 	if err != nil {
 		return nil, s.translate(err)
 	}
@@ -325,7 +325,7 @@ func (s *Store) PendingEvents(ctx context.Context, ruleID string, limit int) ([]
 }
 
 func (s *Store) queryDeliveries(ctx context.Context, query string, args ...any) ([]*vane.EventDelivery, error) {
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(query), args...)
+	rows, err := s.readQuery(ctx, query, args...)
 	if err != nil {
 		return nil, s.translate(err)
 	}
@@ -436,7 +436,7 @@ func (s *Store) recordAttempts(ctx context.Context, ds []*vane.EventDelivery, as
 
 // EventDelivery implements vane.EventStore.
 func (s *Store) EventDelivery(ctx context.Context, id string) (*vane.EventDelivery, error) {
-	d, err := scanEventDelivery(s.RDB.QueryRowContext(ctx, s.rebind(`SELECT `+eventDeliveryColumns+` FROM event_deliveries WHERE id = ?`), id))
+	d, err := scanEventDelivery(s.readRow(ctx, `SELECT `+eventDeliveryColumns+` FROM event_deliveries WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vane.Errorf(vane.ENOTFOUND, "event delivery %q not found", id)
 	}
@@ -502,8 +502,8 @@ func deliveryToken(token string) (int64, string, error) {
 // EventAttempts implements vane.EventStore. A delivery that does not
 // exist has no attempts.
 func (s *Store) EventAttempts(ctx context.Context, deliveryID string) ([]*vane.EventAttempt, error) {
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(`SELECT n, at, status, latency_ns, error FROM event_attempts
-		WHERE delivery_id = ? ORDER BY n`), deliveryID)
+	rows, err := s.readQuery(ctx, `SELECT n, at, status, latency_ns, error FROM event_attempts
+		WHERE delivery_id = ? ORDER BY n`, deliveryID)
 	if err != nil {
 		return nil, s.translate(err)
 	}

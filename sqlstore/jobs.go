@@ -148,7 +148,7 @@ func (s *Store) Rollout(ctx context.Context, id string) (*vane.Rollout, error) {
 // readBody decodes the JSON body of the row of table with id into v.
 func (s *Store) readBody(ctx context.Context, table, what, id string, v any) error {
 	var body string
-	err := s.RDB.QueryRowContext(ctx, s.rebind(`SELECT body FROM `+table+` WHERE id = ?`), id).Scan(&body)
+	err := s.readRow(ctx, `SELECT body FROM `+table+` WHERE id = ?`, id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return vane.Errorf(vane.ENOTFOUND, "%s %q not found", what, id)
 	}
@@ -198,7 +198,7 @@ func (s *Store) Rollouts(ctx context.Context, q *vane.RolloutQuery) (*vane.Rollo
 // rollout, a change request), with the token of the next page ("" when
 // this one is the last).
 func pageBodies[T any](ctx context.Context, s *Store, what, query string, args []any, limit int) ([]*T, string, error) {
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(query), args...)
+	rows, err := s.readQuery(ctx, query, args...)
 	if err != nil {
 		return nil, "", s.translate(err)
 	}
@@ -361,7 +361,7 @@ func (s *Store) Schedules(ctx context.Context, q *vane.ScheduleQuery) (*vane.Sch
 	}
 	query += cond + ` ORDER BY at, seq LIMIT ?`
 	args = append(append(args, cargs...), limit+1)
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(query), args...)
+	rows, err := s.readQuery(ctx, query, args...)
 	if err != nil {
 		return nil, s.translate(err)
 	}

@@ -89,7 +89,7 @@ func (s *Store) CreateKey(ctx context.Context, k *auth.Key) error {
 
 // GetKey implements auth.KeyStore.
 func (s *Store) GetKey(ctx context.Context, id string) (*auth.Key, error) {
-	row := s.RDB.QueryRowContext(ctx, s.rebind(`SELECT `+keyColumns+` FROM access_keys WHERE id = ?`), id)
+	row := s.readRow(ctx, `SELECT `+keyColumns+` FROM access_keys WHERE id = ?`, id)
 	k, err := scanKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keyNotFound(id)
@@ -99,7 +99,7 @@ func (s *Store) GetKey(ctx context.Context, id string) (*auth.Key, error) {
 
 // ListKeys implements auth.KeyStore.
 func (s *Store) ListKeys(ctx context.Context) ([]*auth.Key, error) {
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(`SELECT `+keyColumns+` FROM access_keys ORDER BY name`))
+	rows, err := s.readQuery(ctx, `SELECT `+keyColumns+` FROM access_keys ORDER BY name`)
 	if err != nil {
 		return nil, s.translate(err)
 	}

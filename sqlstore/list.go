@@ -272,7 +272,7 @@ func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit i
 	q := `SELECT f.seq, c.seq, COALESCE(c.op, ''), COALESCE(c.name, ''), COALESCE(c.version, 0), COALESCE(c.type, ''),
 		COALESCE(c.labels, ''), COALESCE(c.tag_keys, ''), COALESCE(c.at, 0), COALESCE(c.principal, ''), COALESCE(c.request_id, ''), COALESCE(c.batch_id, '')
 		FROM change_floor f LEFT JOIN (` + page + `) c ON 1 = 1 WHERE f.id = 1`
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(q), args...)
+	rows, err := s.readQuery(ctx, q, args...)
 	if err != nil {
 		return nil, s.translate(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vanehq/vane"
@@ -34,28 +35,17 @@ func scanParameter(row scanner) (*vane.Parameter, error) {
 // items of a batch, which see each other's effects. It implements
 // vane.BatchWriter.
 type writer struct {
-	ctx   context.Context
-	tx    txn
-	now   time.Time
-	batch string // the batch's id, "" for a single write
-}
-
-// write runs f as one write transaction, committed if f succeeds.
-func (s *Store) write(ctx context.Context, batch string, f func(w *writer) error) error {
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := f(&writer{ctx: ctx, tx: tx, now: s.now(), batch: batch}); err != nil {
-		return err
-	}
-	return tx.commit()
+	ctx     context.Context
+	tx      txn
+	now     time.Time
+	batch   string // the batch's id, "" for a single write
+	changed bool   // a change-log record was appended
 }
 
 // change appends the change-log record (and audit entry) of a write.
 func (w *writer) change(c vane.Change) error {
 	c.Time, c.Principal, c.Batch = w.now, vane.PrincipalFromContext(w.ctx), w.batch
+	w.changed = true
 	return appendChange(w.ctx, w.tx, c)
 }
 
@@ -136,8 +126,12 @@ func (w *writer) Put(in *vane.PutInput) (*vane.Parameter, error) {
 			}
 		}
 	} else {
-		if err := dropOldestVersion(ctx, tx, name); err != nil {
-			return nil, err
+		// Versions are numbered from 1 without gaps, so a parameter
+		// below version MaxVersions cannot hold MaxVersions of them.
+		if cur.Version >= vane.MaxVersions {
+			if err := dropOldestVersion(ctx, tx, name); err != nil {
+				return nil, err
+			}
 		}
 		if _, err := tx.exec(ctx, `UPDATE parameters SET version = ? WHERE name = ?`, p.Version, name); err != nil {
 			return nil, tx.s.translate(err)
@@ -207,15 +201,7 @@ func appendChange(ctx context.Context, tx txn, c vane.Change) error {
 	}
 	// The audit entry is written with the change, so that no change is
 	// made without one.
-	if err := insertAudit(ctx, tx, vane.AuditOf(ctx, c)); err != nil {
-		return err
-	}
-	if tx.s.Dialect.Notify != nil {
-		// Sent with the commit, so other nodes hear of the change only
-		// once it is visible.
-		return tx.s.translate(tx.s.Dialect.Notify(ctx, tx.Tx))
-	}
-	return nil
+	return insertAudit(ctx, tx, vane.AuditOf(ctx, c))
 }
 
 // Get implements vane.ParameterStore.
@@ -574,4 +560,72 @@ func (s *Store) TagsByPath(ctx context.Context, path string) (map[string][]vane.
 		out[name] = append(out[name], t)
 	}
 	return out, tx.s.translate(rows.Err())
+}
+
+// latestChunk is how many names Latest reads per query; the IN lists are
+// padded to a power of two up to it, so that a few prepared statements
+// serve every size.
+const latestChunk = 512
+
+// Latest implements vane.LatestReader: the latest version of each of
+// names that exists, with its labels, read in one transaction (one
+// query for the versions and one for the labels per latestChunk names).
+func (s *Store) Latest(ctx context.Context, names []string) ([]*vane.Parameter, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	out := make([]*vane.Parameter, 0, len(names))
+	for len(names) > 0 {
+		chunk := names[:min(len(names), latestChunk)]
+		names = names[len(chunk):]
+		n := 1
+		for n < len(chunk) {
+			n *= 2
+		}
+		args := make([]any, n)
+		for i := range args {
+			args[i] = chunk[min(i, len(chunk)-1)] // padded with the last name
+		}
+		in := "(?" + strings.Repeat(", ?", n-1) + ")"
+		rows, err := tx.query(ctx, `SELECT `+versionColumns+latestFrom+` WHERE p.name IN `+in, args...)
+		if err != nil {
+			return nil, err
+		}
+		byName := make(map[string]*vane.Parameter, len(chunk))
+		for rows.Next() {
+			p, err := scanParameter(rows)
+			if err != nil {
+				rows.Close()
+				return nil, tx.s.translate(err)
+			}
+			if byName[p.Name] == nil {
+				byName[p.Name] = p
+				out = append(out, p)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, tx.s.translate(err)
+		}
+		rows, err = tx.query(ctx, `SELECT l.name, l.label FROM labels l JOIN parameters p ON p.name = l.name AND p.version = l.version
+			WHERE l.name IN `+in+` ORDER BY l.name, l.label`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var name, label string
+			if err := rows.Scan(&name, &label); err != nil {
+				rows.Close()
+				return nil, tx.s.translate(err)
+			}
+			if p := byName[name]; p != nil {
+				p.Labels = append(p.Labels, label)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, tx.s.translate(err)
+		}
+	}
+	return out, nil
 }

@@ -39,7 +39,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 func (s *Store) GetSession(ctx context.Context, id string) (*auth.Session, error) {
 	var sess auth.Session
 	var created, expires int64
-	err := s.RDB.QueryRowContext(ctx, s.rebind(`SELECT id, key_id, created_at, expires_at FROM sessions WHERE id = ?`), id).
+	err := s.readRow(ctx, `SELECT id, key_id, created_at, expires_at FROM sessions WHERE id = ?`, id).
 		Scan(&sess.ID, &sess.KeyID, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vane.Errorf(vane.ENOTFOUND, "no such session")

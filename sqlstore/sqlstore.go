@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vanehq/vane"
@@ -48,6 +49,11 @@ type Dialect struct {
 	// Translate maps a driver error to a vane error by the driver's error
 	// code, or returns it unchanged; it is never called with nil.
 	Translate func(err error) error
+	// CacheStatements makes transactions run their statements prepared
+	// once per connection instead of parsed at every call: for a driver
+	// without a statement cache of its own (SQLite's, where parsing was a
+	// third of a put's time).
+	CacheStatements bool
 }
 
 // Store is a vane.Store over a SQL database.
@@ -60,34 +66,152 @@ type Store struct {
 	// Cipher, if set, seals SecureString values before they are stored
 	// (see seal.go); nil stores them as given.
 	Cipher vane.Cipher
+
+	group groupCommit // parameter writes waiting for a transaction (group.go)
+	// wstmts and rstmts are the prepared statements of DB and RDB, when
+	// the dialect caches statements.
+	wstmts, rstmts stmtCache
 }
 
 var _ vane.Store = (*Store)(nil)
 
-// Close does nothing: the backend that opened the databases closes them.
-func (s *Store) Close() error { return nil }
+// Close closes the cached statements; the backend that opened the
+// databases closes them.
+func (s *Store) Close() error {
+	s.wstmts.close()
+	s.rstmts.close()
+	return nil
+}
 
-// txn is a transaction that rebinds placeholders and translates errors.
+// txn is a transaction that rebinds placeholders, translates errors and,
+// when stmts is set, runs statements prepared once.
 type txn struct {
 	*sql.Tx
-	s *Store
+	s     *Store
+	db    *sql.DB
+	stmts *stmtCache
+}
+
+// stmt returns the transaction's form of the prepared statement of query
+// (already rebound), or nil when statements are not cached or query could
+// not be prepared (it then runs unprepared, to fail with its own error).
+func (t txn) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	st := t.stmts.get(t.db, query)
+	if st == nil {
+		return nil
+	}
+	return t.Tx.StmtContext(ctx, st)
 }
 
 func (t txn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	r, err := t.Tx.ExecContext(ctx, t.s.rebind(query), args...)
+	q := t.s.rebind(query)
+	if st := t.stmt(ctx, q); st != nil {
+		r, err := st.ExecContext(ctx, args...)
+		return r, t.s.translate(err)
+	}
+	r, err := t.Tx.ExecContext(ctx, q, args...)
 	return r, t.s.translate(err)
 }
 
 func (t txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := t.Tx.QueryContext(ctx, t.s.rebind(query), args...)
+	q := t.s.rebind(query)
+	if st := t.stmt(ctx, q); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, t.s.translate(err)
+	}
+	rows, err := t.Tx.QueryContext(ctx, q, args...)
 	return rows, t.s.translate(err)
 }
 
 func (t txn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.Tx.QueryRowContext(ctx, t.s.rebind(query), args...)
+	q := t.s.rebind(query)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, q, args...)
 }
 
 func (t txn) commit() error { return t.s.translate(t.Tx.Commit()) }
+
+// readQuery runs a query outside a transaction on RDB, prepared once
+// when the dialect caches statements. Errors are the driver's, as from
+// RDB.QueryContext.
+func (s *Store) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q := s.rebind(query)
+	if s.Dialect.CacheStatements {
+		if st := s.rstmts.get(s.RDB, q); st != nil {
+			return st.QueryContext(ctx, args...)
+		}
+	}
+	return s.RDB.QueryContext(ctx, q, args...)
+}
+
+// readRow is readQuery for one row.
+func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	q := s.rebind(query)
+	if s.Dialect.CacheStatements {
+		if st := s.rstmts.get(s.RDB, q); st != nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return s.RDB.QueryRowContext(ctx, q, args...)
+}
+
+// maxCachedStatements bounds a stmtCache; queries beyond it run
+// unprepared (the fixed statements of the store number far fewer).
+const maxCachedStatements = 512
+
+// stmtCache holds the statements prepared on one *sql.DB, by query text.
+// database/sql prepares each again on every connection it is used on, once.
+// A statement is prepared in the background the first time it is asked
+// for, and run unprepared until it is ready: preparing on the database
+// needs a free connection, and SQLite's writer has only the one its
+// transaction holds.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt // nil while being prepared (or after failing to)
+}
+
+func (c *stmtCache) get(db *sql.DB, query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok || len(c.m) >= maxCachedStatements {
+		return st
+	}
+	if c.m == nil {
+		c.m = make(map[string]*sql.Stmt)
+	}
+	c.m[query] = nil
+	go func() {
+		st, err := db.Prepare(query)
+		if err != nil {
+			return // it stays unprepared
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.m == nil { // closed meanwhile
+			st.Close()
+			return
+		}
+		c.m[query] = st
+	}()
+	return nil
+}
+
+// close closes the cached statements.
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		if st != nil {
+			st.Close()
+		}
+	}
+	c.m = nil
+}
 
 // beginWrite starts a write transaction holding the dialect's write
 // exclusion.
@@ -96,13 +220,17 @@ func (s *Store) beginWrite(ctx context.Context) (txn, error) {
 	if err != nil {
 		return txn{}, s.translate(err)
 	}
+	tx := txn{Tx: t, s: s, db: s.DB}
+	if s.Dialect.CacheStatements {
+		tx.stmts = &s.wstmts
+	}
 	if s.Dialect.LockWrite != nil {
 		if err := s.Dialect.LockWrite(ctx, t); err != nil {
 			t.Rollback()
 			return txn{}, s.translate(err)
 		}
 	}
-	return txn{t, s}, nil
+	return tx, nil
 }
 
 // beginRead starts a read transaction: one consistent snapshot.
@@ -111,7 +239,14 @@ func (s *Store) beginRead(ctx context.Context) (txn, error) {
 	if err != nil {
 		return txn{}, s.translate(err)
 	}
-	return txn{t, s}, nil
+	tx := txn{Tx: t, s: s, db: s.RDB}
+	if s.Dialect.CacheStatements {
+		tx.stmts = &s.rstmts
+		if s.RDB == s.DB {
+			tx.stmts = &s.wstmts
+		}
+	}
+	return tx, nil
 }
 
 func (s *Store) rebind(q string) string {

@@ -43,7 +43,7 @@ func (s *Store) Usage(ctx context.Context, prefix, since string) ([]vane.FlagUsa
 		return nil, err
 	}
 	q := `SELECT name, day, variant, count, last_at FROM flag_usage WHERE day >= ?` + where
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(q+` ORDER BY name, day, variant`), append([]any{since}, args...)...)
+	rows, err := s.readQuery(ctx, q+` ORDER BY name, day, variant`, append([]any{since}, args...)...)
 	if err != nil {
 		return nil, s.translate(err)
 	}
@@ -69,7 +69,7 @@ func (s *Store) UsageTotals(ctx context.Context, prefix, since string) ([]vane.U
 	}
 	q := `SELECT name, CAST(SUM(CASE WHEN day >= ? THEN count ELSE 0 END) AS BIGINT), MAX(last_at) FROM flag_usage WHERE 1 = 1` +
 		where + ` GROUP BY name ORDER BY name`
-	rows, err := s.RDB.QueryContext(ctx, s.rebind(q), append([]any{since}, args...)...)
+	rows, err := s.readQuery(ctx, q, append([]any{since}, args...)...)
 	if err != nil {
 		return nil, s.translate(err)
 	}

@@ -308,6 +308,36 @@ func CompactedError(floor int64) error {
 	return Errorf(EGONE, "changes up to sequence %d are no longer kept (compacted); reload a snapshot", floor)
 }
 
+// LatestReader is a store that reads the latest versions of several
+// parameters at once (the index's catch-up uses it when the store it
+// wraps has it).
+type LatestReader interface {
+	// Latest returns the latest version, with its labels, of each of
+	// names (canonical) that exists, in any order; names that do not
+	// exist are left out.
+	Latest(ctx context.Context, names []string) ([]*Parameter, error)
+}
+
+// Latest reads the latest version of each of names that exists: with the
+// store's LatestReader when it has one, else one Get a name.
+func Latest(ctx context.Context, s Store, names []string) ([]*Parameter, error) {
+	if lr, ok := StoreAs[LatestReader](s); ok {
+		return lr.Latest(ctx, names)
+	}
+	out := make([]*Parameter, 0, len(names))
+	for _, name := range names {
+		p, err := s.Get(ctx, name)
+		switch {
+		case ErrorCode(err) == ENOTFOUND:
+		case err != nil:
+			return nil, err
+		default:
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 // Store is what a storage backend provides.
 type Store interface {
 	ParameterStore

@@ -139,6 +139,11 @@ type Store struct {
 	wnames shardWriter         // copy-on-write, like w
 	wbytes int64               // bytes of names and values in w
 	watch  watchers            // subscribers to applied changes (watch.go)
+	// began counts the catch-ups begun (each takes the next number, under
+	// mu, before it reads the change log); done is the number of the last
+	// one that finished.
+	began atomic.Int64
+	done  int64
 }
 
 var _ vane.Store = (*Store)(nil)
@@ -249,6 +254,12 @@ func (s *Store) publish(seq int64) {
 func (s *Store) CatchUp(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.catchUp(ctx)
+}
+
+// catchUp is CatchUp with s.mu held.
+func (s *Store) catchUp(ctx context.Context) error {
+	epoch := s.began.Add(1)
 	st := s.cur.Load()
 	if st == nil {
 		return ErrNotOpen
@@ -286,6 +297,7 @@ func (s *Store) CatchUp(ctx context.Context) error {
 		s.publish(seq)
 		s.watch.broadcast()
 	}
+	s.done = epoch
 	return nil
 }
 
@@ -307,20 +319,27 @@ func (s *Store) reload(ctx context.Context, seq int64, gone error) error {
 // stores it in the writer's structures.
 func (s *Store) apply(ctx context.Context, cs []vane.Change) error {
 	seen := make(map[string]bool, len(cs))
+	names := make([]string, 0, len(cs))
 	for _, c := range cs {
 		if c.Op == vane.OpTag || c.Op == vane.OpUntag || seen[c.Name] {
 			continue
 		}
 		seen[c.Name] = true
-		p, err := s.under.Get(ctx, c.Name)
-		switch {
-		case err == nil:
-			s.set(p)
-		case vane.ErrorCode(err) == vane.ENOTFOUND:
-			s.remove(c.Name)
-		default:
-			return fmt.Errorf("index: re-read %q (change %d): %w", c.Name, c.Seq, err)
-		}
+		names = append(names, c.Name)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	ps, err := vane.Latest(ctx, s.under, names)
+	if err != nil {
+		return fmt.Errorf("index: re-read %d parameters (changes %d to %d): %w", len(names), cs[0].Seq, cs[len(cs)-1].Seq, err)
+	}
+	for _, p := range ps {
+		s.set(p)
+		delete(seen, p.Name)
+	}
+	for name := range seen {
+		s.remove(name) // not found: deleted
 	}
 	return nil
 }
@@ -349,9 +368,17 @@ func (s *Store) afterWrite(ctx context.Context, op, name string) {
 	if s.cur.Load() == nil {
 		return // Open will load the write with everything else
 	}
+	// A catch-up that began after the write was committed has applied
+	// it: concurrent writers (a group commit's, say) need only one.
+	committed := s.began.Load()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done > committed {
+		return
+	}
 	// A caller that gives up after its write was committed must not leave
 	// the index behind it.
-	if err := s.CatchUp(context.WithoutCancel(ctx)); err != nil {
+	if err := s.catchUp(context.WithoutCancel(ctx)); err != nil {
 		s.Logger.ErrorContext(ctx, "index: catch up after write", "op", op, "name", name, "err", err)
 	}
 }

@@ -32,6 +32,7 @@ const (
 	opCompact
 	opClose
 	opBatch
+	opLatest
 	numOps
 )
 
@@ -53,6 +54,7 @@ var opNames = [numOps]string{
 	opCompact:    "compact",
 	opClose:      "close",
 	opBatch:      "batch",
+	opLatest:     "latest",
 }
 
 // String returns the op label value.
@@ -176,6 +178,14 @@ func (s *store) TagsByPath(ctx context.Context, path string) (map[string][]vane.
 	t, err := vane.TagsByPath(ctx, s.next, path)
 	s.observe(opTagsByPath, start, err)
 	return t, err
+}
+
+// Latest implements vane.LatestReader, timed as the op "latest".
+func (s *store) Latest(ctx context.Context, names []string) ([]*vane.Parameter, error) {
+	start := time.Now()
+	ps, err := vane.Latest(ctx, s.next, names)
+	s.observe(opLatest, start, err)
+	return ps, err
 }
 
 func (s *store) Changes(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error) {

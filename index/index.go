@@ -139,6 +139,7 @@ type Store struct {
 	wnames shardWriter         // copy-on-write, like w
 	wbytes int64               // bytes of names and values in w
 	watch  watchers            // subscribers to applied changes (watch.go)
+	loaded LoadStats // of the last load, under mu
 	// began counts the catch-ups begun (each takes the next number, under
 	// mu, before it reads the change log); done is the number of the last
 	// one that finished.
@@ -156,14 +157,18 @@ type state struct {
 	bytes int64               // bytes of names and values in the state
 }
 
-// item is a parameter in the tree; the name is kept beside the pointer so
-// comparisons don't dereference it.
+// item is a parameter in the tree, ordered by name. It holds only the
+// pointer: at a million parameters a name kept beside it would cost 16
+// bytes each, for comparisons that read the name through the pointer only
+// O(log n) times a lookup.
 type item struct {
-	name string
-	p    *vane.Parameter
+	p *vane.Parameter
 }
 
-func lessItem(a, b item) bool { return a.name < b.name }
+// key returns the item a lookup of name compares with.
+func key(name string) item { return item{&vane.Parameter{Name: name}} }
+
+func lessItem(a, b item) bool { return a.p.Name < b.p.Name }
 
 func newTree() *btree.BTreeG[item] {
 	// Published trees are immutable, so the tree's own lock is not needed.
@@ -201,15 +206,18 @@ func (s *Store) Open(ctx context.Context) error {
 // and publishes them; s.mu is held. If the snapshot can't be read, nothing
 // changes.
 func (s *Store) load(ctx context.Context) error {
+	began := time.Now()
 	ps, seq, err := s.under.Snapshot(ctx)
 	if err != nil {
 		return fmt.Errorf("index: load snapshot: %w", err)
 	}
+	read := time.Since(began)
+	defer func() { s.loaded = LoadStats{Read: read, Build: time.Since(began) - read, Parameters: len(ps)} }()
 	s.w, s.wbytes = newTree(), 0
 	for _, p := range ps {
 		// Load appends in O(1) when names come sorted, as they do from
 		// the backends, and falls back to an ordinary insert otherwise.
-		if prev, ok := s.w.Load(item{p.Name, p}); ok {
+		if prev, ok := s.w.Load(item{p}); ok {
 			s.wbytes -= size(prev.p)
 		}
 		s.wbytes += size(p)
@@ -345,7 +353,7 @@ func (s *Store) apply(ctx context.Context, cs []vane.Change) error {
 }
 
 func (s *Store) set(p *vane.Parameter) {
-	if prev, ok := s.w.Set(item{p.Name, p}); ok {
+	if prev, ok := s.w.Set(item{p}); ok {
 		s.wbytes -= size(prev.p)
 	}
 	s.wbytes += size(p)
@@ -353,7 +361,7 @@ func (s *Store) set(p *vane.Parameter) {
 }
 
 func (s *Store) remove(name string) {
-	if prev, ok := s.w.Delete(item{name: name}); ok {
+	if prev, ok := s.w.Delete(key(name)); ok {
 		s.wbytes -= size(prev.p)
 	}
 	s.wnames.remove(name)
@@ -381,6 +389,21 @@ func (s *Store) afterWrite(ctx context.Context, op, name string) {
 	if err := s.catchUp(context.WithoutCancel(ctx)); err != nil {
 		s.Logger.ErrorContext(ctx, "index: catch up after write", "op", op, "name", name, "err", err)
 	}
+}
+
+// LoadStats says what the last full load (Open, or a reload) took: the
+// wrapped store's snapshot (reading and decoding the rows) and building
+// the index from it.
+type LoadStats struct {
+	Read, Build time.Duration
+	Parameters  int
+}
+
+// Loaded returns the LoadStats of the last full load.
+func (s *Store) Loaded() LoadStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loaded
 }
 
 // Seq returns the change-log sequence the index reflects, 0 before Open.
@@ -462,9 +485,9 @@ func (st *state) byPath(path string, recursive bool, filters []vane.Filter, limi
 	more := false
 	it := st.tree.Iter()
 	defer it.Release()
-	for ok := it.Seek(item{name: start}); ok; {
+	for ok := it.Seek(key(start)); ok; {
 		cur := it.Item()
-		name := cur.name
+		name := cur.p.Name
 		if hi != "" && name >= hi {
 			break
 		}
@@ -477,7 +500,7 @@ func (st *state) byPath(path string, recursive bool, filters []vane.Filter, limi
 				// Everything in the subtree name[:i+1] is deeper than one
 				// level, and the subtree is the range [name[:i]+"/",
 				// name[:i]+"0"): jump past it instead of walking it.
-				ok = it.Seek(item{name: name[:i] + "0"})
+				ok = it.Seek(key(name[:i] + "0"))
 				continue
 			}
 		}
@@ -622,6 +645,17 @@ func (s *Store) Tags(ctx context.Context, name string) ([]vane.Tag, error) {
 // no tags).
 func (s *Store) TagsByPath(ctx context.Context, path string) (map[string][]vane.Tag, error) {
 	return vane.TagsByPath(ctx, s.under, path)
+}
+
+// GetAt implements vane.AtTimeReader by delegating (the index holds
+// latest versions only).
+func (s *Store) GetAt(ctx context.Context, name string, at time.Time) (*vane.Parameter, error) {
+	return vane.GetAt(ctx, s.under, name, at)
+}
+
+// SnapshotAt implements vane.AtTimeReader by delegating.
+func (s *Store) SnapshotAt(ctx context.Context, path string, at time.Time) (*vane.AtSnapshot, error) {
+	return vane.SnapshotAt(ctx, s.under, path, at)
 }
 
 // Changes implements vane.ChangeLog by delegating.

@@ -74,12 +74,13 @@ func TestShards(t *testing.T) {
 		n := 0
 		for i, m := range v.t.m {
 			n += len(m)
-			for name := range m {
-				if h := maphash.String(v.t.seed, name) >> v.t.shift; h != uint64(i) {
-					t.Fatalf("version %d: %q is in shard %d, its hash picks %d", vi, name, i, h)
+			for h, p := range m {
+				if v.t.hash(p.Name) != h || h>>v.t.shift != uint64(i) {
+					t.Fatalf("version %d: %q is under hash %x in shard %d", vi, p.Name, h, i)
 				}
 			}
 		}
+		n += len(v.t.overflow)
 		if n != len(v.model) {
 			t.Errorf("version %d: %d parameters, want %d", vi, n, len(v.model))
 		}
@@ -89,6 +90,47 @@ func TestShards(t *testing.T) {
 				t.Fatalf("version %d: get(%q) = %v, want %v", vi, k, got, v.model[k])
 			}
 		}
+	}
+}
+
+// TestShardsHashCollision: names with the same hash are all found;
+// removing the one in the map's slot moves another into it, and writes
+// after a publication leave the published shards as they were. The test
+// makes every name collide by clearing every bit of the hash.
+func TestShardsHashCollision(t *testing.T) {
+	w := shardWriter{shards: shards{drop: ^uint64(0)}}
+	a, b, c := &vane.Parameter{Name: "/a"}, &vane.Parameter{Name: "/b"}, &vane.Parameter{Name: "/c"}
+	w.build(maphash.MakeSeed(), []*vane.Parameter{a, b}, 1)
+	w.set(c)
+	if w.n != 3 || len(w.m[0]) != 1 || len(w.overflow) != 2 {
+		t.Fatalf("n=%d, %d in the map, %d in overflow", w.n, len(w.m[0]), len(w.overflow))
+	}
+	pub := w.publish()
+	for _, p := range []*vane.Parameter{a, b, c} {
+		if pub.get(p.Name) != p {
+			t.Fatalf("get(%s) of colliding names", p.Name)
+		}
+	}
+	if pub.get("/d") != nil {
+		t.Fatal("a name never set is found")
+	}
+	b2 := &vane.Parameter{Name: "/b", Version: 2}
+	w.set(b2)
+	w.remove("/a") // the slot's name: /b or /c moves in
+	if w.n != 2 || len(w.m[0]) != 1 || len(w.overflow) != 1 {
+		t.Fatalf("after removing the slot's name: n=%d, %d in the map, %d in overflow", w.n, len(w.m[0]), len(w.overflow))
+	}
+	next := w.publish()
+	if next.get("/a") != nil || next.get("/b") != b2 || next.get("/c") != c {
+		t.Fatal("the next state after an update and a remove")
+	}
+	if pub.get("/a") != a || pub.get("/b") != b || pub.get("/c") != c {
+		t.Fatal("writes after publishing changed the published shards")
+	}
+	w.remove("/c")
+	w.remove("/b")
+	if w.n != 0 || len(w.m[0]) != 0 || len(w.overflow) != 0 {
+		t.Fatalf("after removing all: n=%d, %d in the map, %d in overflow", w.n, len(w.m[0]), len(w.overflow))
 	}
 }
 

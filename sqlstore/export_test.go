@@ -14,3 +14,7 @@ func HoldGroups(s *Store) (queued func() int, release func()) {
 	}
 	return queued, s.runGroups
 }
+
+// SetSnapshotPartRows makes s read a snapshot in parts of about n
+// parameters (as many parts as CPUs, at most four).
+func SetSnapshotPartRows(s *Store, n int) { s.snapshotPartRows = n }

@@ -71,6 +71,8 @@ type Store struct {
 	// wstmts and rstmts are the prepared statements of DB and RDB, when
 	// the dialect caches statements.
 	wstmts, rstmts stmtCache
+	// snapshotPartRows, when set, replaces the package's (tests).
+	snapshotPartRows int
 }
 
 var _ vane.Store = (*Store)(nil)

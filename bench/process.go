@@ -157,6 +157,9 @@ func (p *Process) Exited() (bool, error) {
 // LogTail returns the last lines the process wrote to stderr.
 func (p *Process) LogTail() string { return p.tail.String() }
 
+// Pid returns the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Close interrupts the process (SIGINT, a graceful shutdown for vane and
 // the servers Start is meant for), kills it if it has not exited within
 // 10 seconds, and returns its exit error, if any.

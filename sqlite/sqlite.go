@@ -76,6 +76,10 @@ func (s *Store) Open() (err error) {
 	s.db.SetConnMaxIdleTime(0)
 	if err := s.migrate(context.Background()); err != nil {
 		s.db.Close()
+		var serr *sqlite.Error
+		if errors.As(err, &serr) && (serr.Code()&0xff == sqlite3.SQLITE_BUSY || serr.Code()&0xff == sqlite3.SQLITE_LOCKED) {
+			return fmt.Errorf("sqlite: %s is locked by another process, which held it for the %s this one waited: %w", s.Path, DefaultBusyTimeout, err)
+		}
 		return fmt.Errorf("sqlite: migrate %s: %w", s.Path, err)
 	}
 	if s.rdb, err = sql.Open("sqlite", s.dsn(false)); err != nil {

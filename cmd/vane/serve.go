@@ -158,6 +158,9 @@ type Main struct {
 	Approvals *approval.Service
 	// NodeID names this node in the jobs' leases.
 	NodeID string
+	// locks are the files this server holds locked (lockFile) until
+	// Close.
+	locks []*os.File
 	// LeaseTTL is how long this node's hold on a background job lasts
 	// unless renewed; 0 means job.DefaultLeaseTTL.
 	LeaseTTL time.Duration
@@ -195,7 +198,12 @@ func NewMain() *Main {
 
 // Run opens the store, loads the index and starts serving. It returns once
 // the server is listening; Close stops it.
-func (m *Main) Run(ctx context.Context) error {
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.unlock()
+		}
+	}()
 	retention, err := parseRetention(m.Config.ChangeRetention)
 	if err != nil {
 		return usageError{fmt.Errorf("change retention %w", err)}
@@ -538,7 +546,18 @@ func (m *Main) Close() error {
 	} else if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
+	m.unlock()
 	return errors.Join(errs...)
+}
+
+// unlock releases the files the server holds locked.
+func (m *Main) unlock() {
+	for _, l := range m.locks {
+		if l != nil {
+			l.Close()
+		}
+	}
+	m.locks = nil
 }
 
 const serveUsage = `Usage: vane serve [flags]
@@ -642,6 +661,13 @@ func (m *Main) openStore(ctx context.Context) (backend, func(context.Context, fu
 			}
 			path = filepath.Join(m.Config.DataDir, "vane.db")
 		}
+		// Two servers on one SQLite file would each keep an index the
+		// other's writes never reach: the second is refused at once.
+		lock, err := lockFile(path+".lock", "the database "+path)
+		if err != nil {
+			return nil, nil, err
+		}
+		m.locks = append(m.locks, lock)
 		s, err := sqlite.Open(path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("open store: %w", err)

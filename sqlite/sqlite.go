@@ -207,7 +207,7 @@ func translate(err error) error {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return &vane.Error{Code: vane.EUNAVAILABLE, Message: "The database is busy; retry."}
 		case sqlite3.SQLITE_FULL:
-			return &vane.Error{Code: vane.EUNAVAILABLE, Message: "The database disk is full."}
+			return &vane.Error{Code: vane.EUNAVAILABLE, Message: "The disk holding the database is full: writes are refused until space is freed; reads go on."}
 		case sqlite3.SQLITE_CONSTRAINT:
 			return &vane.Error{Code: vane.ECONFLICT, Message: "The change conflicts with stored data; retry."}
 		}

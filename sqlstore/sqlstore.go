@@ -173,38 +173,45 @@ const maxCachedStatements = 512
 // needs a free connection, and SQLite's writer has only the one its
 // transaction holds.
 type stmtCache struct {
-	mu sync.Mutex
-	m  map[string]*sql.Stmt // nil while being prepared (or after failing to)
+	mu        sync.Mutex
+	m         map[string]*sql.Stmt // nil while being prepared (or after failing to)
+	closed    bool
+	preparing sync.WaitGroup
 }
 
 func (c *stmtCache) get(db *sql.DB, query string) *sql.Stmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st, ok := c.m[query]; ok || len(c.m) >= maxCachedStatements {
+	if st, ok := c.m[query]; ok || c.closed || len(c.m) >= maxCachedStatements {
 		return st
 	}
 	if c.m == nil {
 		c.m = make(map[string]*sql.Stmt)
 	}
 	c.m[query] = nil
-	go func() {
+	c.preparing.Go(func() {
 		st, err := db.Prepare(query)
 		if err != nil {
 			return // it stays unprepared
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.m == nil { // closed meanwhile
+		if c.closed {
 			st.Close()
 			return
 		}
 		c.m[query] = st
-	}()
+	})
 	return nil
 }
 
-// close closes the cached statements.
+// close waits for the preparations under way and closes the cached
+// statements; the cache prepares nothing after it.
 func (c *stmtCache) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.preparing.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, st := range c.m {

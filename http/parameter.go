@@ -119,9 +119,10 @@ func etag(version int64) string {
 }
 
 // handleGetParameter serves GET /v1/parameters/{name...}, with an optional
-// ":version"/":label" suffix or ?version=/?label=.
+// ":version"/":label" suffix or ?version=/?label=, or with ?at=TIME the
+// version that was the latest at TIME (vane.AtTimeReader).
 func (s *Server) handleGetParameter(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "version", "label", "with_decryption", "audit")
+	q, err := parseQuery(r, "version", "label", "with_decryption", "audit", "at")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -131,12 +132,26 @@ func (s *Server) handleGetParameter(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	at, hasAt, err := q.timestamp("at")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if hasAt && (q.has("version") || q.has("label") || strings.Contains(pathName(r), ":")) {
+		s.writeError(w, r, invalidf("give either ?at= or a version or label (a :suffix, ?version= or ?label=), not both"))
+		return
+	}
 	selector, err := readSelector(pathName(r), q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.Store.Get(r.Context(), selector)
+	var p *vane.Parameter
+	if hasAt {
+		p, err = vane.GetAt(r.Context(), s.Store, selector, at)
+	} else {
+		p, err = s.Store.Get(r.Context(), selector)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -157,6 +172,20 @@ func (s *Server) handleGetParameter(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", etag(p.Version))
 	writeJSON(w, http.StatusOK, newParameterJSON(ps[0]))
+}
+
+// timestamp returns the single time value of a parameter, in RFC 3339
+// form, and whether it was given.
+func (q query) timestamp(key string) (time.Time, bool, error) {
+	s, err := q.one(key)
+	if err != nil || !q.has(key) {
+		return time.Time{}, false, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false, invalidf("query parameter %q must be a time in RFC 3339 form, such as 2026-11-21T14:11:49Z or 2026-11-21T15:11:49.5+01:00, not %q", key, s)
+	}
+	return t, true, nil
 }
 
 // readSelector combines a path name, which may end in a selector suffix,

@@ -151,7 +151,9 @@ func (h *shutdownHub) untrack(ss *serverStreams, c net.Conn) {
 
 // snapshotResponse is the result of GET /v1/snapshot.
 type snapshotResponse struct {
-	Sequence   int64            `json:"sequence"`
+	Sequence int64 `json:"sequence"`
+	// At is the time of a snapshot of the past (?at=), in UTC.
+	At         string           `json:"at,omitempty"`
 	Parameters []*parameterJSON `json:"parameters"`
 }
 
@@ -222,9 +224,10 @@ func noneMatch(values []string, etag string) bool {
 // handleSnapshot serves GET /v1/snapshot?path=...&with_decryption=true:
 // the latest version of every parameter under the paths (recursively) and
 // the change-log sequence they reflect, as one consistent read, with
-// SecureString values opened when with_decryption is true.
+// SecureString values opened when with_decryption is true; with
+// at=TIME, the same as it was at TIME (handleSnapshotAt).
 func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "path", "with_decryption")
+	q, err := parseQuery(r, "path", "with_decryption", "at")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -237,6 +240,14 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 	decrypt, err := q.boolean("with_decryption")
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if at, hasAt, err := q.timestamp("at"); err != nil || hasAt {
+		if err != nil {
+			s.writeError(w, r, err)
+		} else {
+			s.handleSnapshotAt(w, r, q, paths, decrypt, at)
+		}
 		return
 	}
 	ps, seq, err := s.Store.Snapshot(r.Context())
@@ -277,6 +288,59 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := snapshotResponse{Sequence: seq, Parameters: make([]*parameterJSON, 0, len(under))}
+	for _, p := range under {
+		out.Parameters = append(out.Parameters, newParameterJSON(p))
+	}
+	writeJSON(w, http.StatusOK, &out)
+}
+
+// handleSnapshotAt serves GET /v1/snapshot?at=TIME: the parameters under
+// the paths as they were at TIME (vane.AtTimeReader), without labels, and
+// the change-log sequence that was current then, so that a watch from it
+// replays what changed since. A state of the past is not the entity the
+// live snapshot's ETag names, so the response has no ETag (If-None-Match
+// is ignored). A snapshot that left out parameters which existed at TIME
+// but whose value then is no longer kept would be wrong, so those the
+// caller may see make it fail with EGONE, naming them; those it may not
+// see are no part of its snapshot, and are not named.
+func (s *Server) handleSnapshotAt(w http.ResponseWriter, r *http.Request, q query, paths []string, decrypt bool, at time.Time) {
+	path := "/" // several paths: read all, keep theirs
+	if len(paths) == 1 {
+		path = paths[0]
+	}
+	snap, err := vane.SnapshotAt(r.Context(), s.Store, path, at)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	visible := s.visible(r.Context(), auth.ActionWatch)
+	shown := func(name string) bool { return underAny(name, paths) && (visible == nil || visible(name)) }
+	var gone []vane.AtGone
+	for _, g := range snap.Gone {
+		if shown(g.Name) {
+			gone = append(gone, g)
+		}
+	}
+	if len(gone) > 0 {
+		s.writeError(w, r, vane.AtGoneError(at, gone))
+		return
+	}
+	under := make([]*vane.Parameter, 0, len(snap.Parameters))
+	for _, p := range snap.Parameters {
+		if shown(p.Name) {
+			under = append(under, p)
+		}
+	}
+	if under, err = s.decrypted(r.Context(), q, under...); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if decrypt || principalOf(r.Context()) != nil {
+		w.Header().Set("Cache-Control", "private, no-cache")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	out := snapshotResponse{Sequence: snap.Seq, At: vane.FormatAt(at), Parameters: make([]*parameterJSON, 0, len(under))}
 	for _, p := range under {
 		out.Parameters = append(out.Parameters, newParameterJSON(p))
 	}

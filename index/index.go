@@ -139,7 +139,7 @@ type Store struct {
 	wnames shardWriter         // copy-on-write, like w
 	wbytes int64               // bytes of names and values in w
 	watch  watchers            // subscribers to applied changes (watch.go)
-	loaded LoadStats // of the last load, under mu
+	loaded LoadStats           // of the last load, under mu
 	// began counts the catch-ups begun (each takes the next number, under
 	// mu, before it reads the change log); done is the number of the last
 	// one that finished.

@@ -33,6 +33,8 @@ const (
 	opClose
 	opBatch
 	opLatest
+	opGetAt
+	opSnapshotAt
 	numOps
 )
 
@@ -55,6 +57,8 @@ var opNames = [numOps]string{
 	opClose:      "close",
 	opBatch:      "batch",
 	opLatest:     "latest",
+	opGetAt:      "get_at",
+	opSnapshotAt: "snapshot_at",
 }
 
 // String returns the op label value.
@@ -186,6 +190,22 @@ func (s *store) Latest(ctx context.Context, names []string) ([]*vane.Parameter, 
 	ps, err := vane.Latest(ctx, s.next, names)
 	s.observe(opLatest, start, err)
 	return ps, err
+}
+
+// GetAt implements vane.AtTimeReader, timed as the op "get_at".
+func (s *store) GetAt(ctx context.Context, name string, at time.Time) (*vane.Parameter, error) {
+	start := time.Now()
+	p, err := vane.GetAt(ctx, s.next, name, at)
+	s.observe(opGetAt, start, err)
+	return p, err
+}
+
+// SnapshotAt implements vane.AtTimeReader, timed as the op "snapshot_at".
+func (s *store) SnapshotAt(ctx context.Context, path string, at time.Time) (*vane.AtSnapshot, error) {
+	start := time.Now()
+	snap, err := vane.SnapshotAt(ctx, s.next, path, at)
+	s.observe(opSnapshotAt, start, err)
+	return snap, err
 }
 
 func (s *store) Changes(ctx context.Context, after int64, prefix string, limit int) ([]vane.Change, error) {

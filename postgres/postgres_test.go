@@ -131,6 +131,20 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestAtConformance runs the point-in-time read conformance tests.
+func TestAtConformance(t *testing.T) {
+	baseURL(t)
+	storetest.RunAt(t, func(t *testing.T, now func() time.Time) vane.Store {
+		_, dsn := NewSchema(t)
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Now = now
+		return s
+	})
+}
+
 // TestAuditConformance runs the audit history conformance tests.
 func TestAuditConformance(t *testing.T) {
 	baseURL(t)

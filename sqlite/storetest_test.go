@@ -23,6 +23,18 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestAtConformance runs the point-in-time read conformance tests.
+func TestAtConformance(t *testing.T) {
+	storetest.RunAt(t, func(t *testing.T, now func() time.Time) vane.Store {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "vane.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Now = now
+		return s
+	})
+}
+
 // TestUsageConformance runs the flag usage conformance tests.
 func TestUsageConformance(t *testing.T) {
 	storetest.RunUsage(t, func(t *testing.T) vane.UsageStore {

@@ -308,4 +308,3 @@ func (s *Store) Changes(ctx context.Context, after int64, prefix string, limit i
 	slices.SortFunc(out, func(a, b vane.Change) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, nil
 }
-

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // parameter is the API's Parameter JSON.
@@ -152,15 +153,29 @@ Prints the value of the parameter NAME: its latest version, the version
 VERSION, or the version carrying the label LABEL. Only the value is printed
 (with a newline unless it ends with one), so that $(vane get NAME) works in
 scripts; -v prints every field, -o json the API's JSON. A SecureString is
-printed as stored (encrypted) unless --with-decryption is given.`, `
+printed as stored (encrypted) unless --with-decryption is given.
+
+--at TIME prints the version that was the latest at TIME instead (the
+newest version written at or before it; labels play no part). TIME is an
+RFC 3339 time (2026-11-21T14:00:00Z, 2026-11-21T15:00:00+01:00),
+"YYYY-MM-DD HH:MM[:SS]" in local time, or a time before now: -DURATION or
+"DURATION ago" (-90m, "2h ago"), reckoned by this machine's clock; a TIME
+in the future is an error. A parameter that did not exist at TIME is
+"not_found"; one whose version from then is no longer kept (deleted since,
+or past the 100 versions a parameter keeps), or whose existence then can't
+be told (the change history needed was compacted), is "gone"; both exit
+with status 1.`, `
 vane get /myapp/prod/db/url
 vane get /myapp/prod/db/password --with-decryption
 vane get /myapp/prod/db/url:3
 vane get /myapp/prod/db/url:stable -v
 DB_URL=$(vane get /myapp/prod/db/url)
-vane get /myapp/prod/db/url -o json`)
+vane get /myapp/prod/db/url -o json
+vane get /myapp/prod/db/url --at 2026-11-21T14:00:00Z
+vane get /myapp/prod/db/url --at "2h ago" -v`)
 	verbose := fs.boolFlag("v", "verbose", "print every field, not just the value")
 	decrypt := fs.boolFlag("d", "with-decryption", "print a SecureString's plaintext instead of its encrypted form")
+	atFlag := fs.String("at", "", "print the version that was the latest at `TIME` (see above)")
 	pos, err := c.parse(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -174,6 +189,16 @@ vane get /myapp/prod/db/url -o json`)
 		return err
 	}
 	q := url.Values{}
+	if setFlags(fs)["at"] {
+		if sel != "" {
+			return usageError{fmt.Errorf("get: give either --at or a :VERSION/:LABEL, not both")}
+		}
+		at, err := parsePastTime(*atFlag, time.Now(), time.Local)
+		if err != nil {
+			return usageError{err}
+		}
+		q.Set("at", at.Format(time.RFC3339Nano))
+	}
 	if isVersion(sel) {
 		q.Set("version", sel)
 	} else if sel != "" {
@@ -202,6 +227,33 @@ vane get /myapp/prod/db/url -o json`)
 		fmt.Fprintln(c.stdout)
 	}
 	return nil
+}
+
+// parsePastTime parses the --at of a point-in-time read at now, reading a
+// time without a zone in loc, and returns it in UTC. Whether it is in the
+// past is the server's to check, by its clock.
+func parsePastTime(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	rel, minus := strings.CutPrefix(s, "-")
+	if !minus {
+		rel, minus = strings.CutSuffix(s, " ago")
+	}
+	if minus {
+		d, err := time.ParseDuration(strings.TrimSpace(rel))
+		if err != nil || d < 0 {
+			return time.Time{}, fmt.Errorf("--at %q: -DURATION and \"DURATION ago\" take a Go duration, such as -90m or \"2h ago\"", s)
+		}
+		return now.Add(-d).UTC(), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--at %q: give an RFC 3339 time (2026-11-21T14:00:00Z, 2026-11-21T15:00:00+01:00), \"YYYY-MM-DD HH:MM\" in local time, or a time before now (-90m, \"2h ago\")", s)
 }
 
 func (c *cli) ls(ctx context.Context, args []string) error {

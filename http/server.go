@@ -123,6 +123,9 @@ type Server struct {
 	// Now returns the current time (POST /v1/compact counts older_than
 	// back from it); nil means time.Now.
 	Now func() time.Time
+	// Backup, if set, serves online backups at GET /v1/backup (the SQLite
+	// store); nil answers 501, pointing to pg_dump.
+	Backup vane.Backuper
 
 	handlerOnce sync.Once
 	handler     http.Handler
@@ -283,6 +286,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerChangeRoutes(mux)
 		s.registerWatchRoutes(mux)
 		s.registerCompactRoutes(mux)
+		s.registerBackupRoutes(mux)
 		s.registerEvaluateRoutes(mux)
 		s.registerOFREPRoutes(mux)
 		s.registerUsageRoutes(mux)

@@ -89,6 +89,8 @@ func commands() []command {
 	return []command{
 		{"serve", "run the Vane server", runServeCommand},
 		{"migrate", "copy a whole database (SQLite, PostgreSQL) into a new one", (*cli).migrate},
+		{"backup", "take an online, consistent backup of a running SQLite server", (*cli).backup},
+		{"restore", "restore a backup into a new data directory, and verify it", (*cli).restore},
 		{"put", "create a parameter or add a version to it", (*cli).put},
 		{"get", "print a parameter's value (or a version or label of it)", (*cli).get},
 		{"ls", "list the parameters under a path", (*cli).ls},

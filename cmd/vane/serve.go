@@ -280,6 +280,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.HTTP.Metrics = mt
 	m.HTTP.Gatherer = reg
 	m.HTTP.Ready = m.Store.Ping
+	m.HTTP.Backup, _ = m.Store.(vane.Backuper) // SQLite; PostgreSQL is backed up with pg_dump
 	m.HTTP.Cipher = m.Keyring
 	m.HTTP.OFREPBase = m.Config.OFREPBase
 	m.HTTP.Audit = sqlStore(m.Store)

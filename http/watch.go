@@ -578,6 +578,18 @@ func (st *watchStream) replay() bool {
 		prefix = st.paths[0]
 	}
 	const batch = vane.MaxPageSize
+	if st.cursor > st.seq {
+		// The client has seen a change this node has not applied yet
+		// (its index lags another node's), or one the store no longer
+		// has at all (it was restored from a backup, and the numbers
+		// after the backup's will be used again): only the second makes
+		// it start over from a snapshot.
+		cs, err := st.s.Store.Changes(st.ctx, st.cursor-1, "", 1)
+		if err == nil && len(cs) == 0 {
+			st.reset()
+			return false
+		}
+	}
 	for st.cursor < st.seq {
 		cs, err := st.s.Store.Changes(st.ctx, st.cursor, prefix, batch)
 		if vane.ErrorCode(err) == vane.EGONE {

@@ -612,3 +612,29 @@ func TestWatchEventWithoutValueNotShared(t *testing.T) {
 	third := openWatch(t, s, "?path=/a/&since="+strconv.FormatInt(since, 10))
 	third.wantChange(t, one, "put", "/a/x", "one")
 }
+
+// TestWatchSinceAheadOfTheStore: a watcher resuming from a sequence the
+// store never reached (it was restored from an older backup, so its next
+// changes will reuse the numbers) gets a reset at once rather than
+// silently skipping them; one resuming from a sequence the store has but
+// this node's index has not applied yet goes on.
+func TestWatchSinceAheadOfTheStore(t *testing.T) {
+	s := mustOpenWatch(t, vanehttp.WatchOptions{})
+	seq := s.put(t, "/a/x", "1")
+	w := openWatch(t, s, "?path=/a/&since="+strconv.FormatInt(seq+5, 10))
+	ev, ok := w.next(t)
+	if !ok || ev.Event != "reset" {
+		t.Fatalf("a since ahead of the store: %+v, %v", ev, ok)
+	}
+	if _, ok := w.next(t); ok {
+		t.Fatal("stream goes on after reset")
+	}
+
+	// Written to the store below the index: the index lags it.
+	if _, err := s.Under.Put(context.Background(), &vane.PutInput{Name: "/a/y", Value: "2", Type: vane.TypeString}); err != nil {
+		t.Fatal(err)
+	}
+	w = openWatch(t, s, "?path=/a/&since="+strconv.FormatInt(seq+1, 10))
+	next := s.put(t, "/a/z", "3")
+	w.wantChange(t, next, "put", "/a/z", "3")
+}

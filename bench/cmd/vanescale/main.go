@@ -162,7 +162,7 @@ func bareSelect(ctx context.Context, data string) (rows int, raw int64, took tim
 	defer db.Close()
 	type row struct {
 		name, typ, value, tier, desc, pattern, dataType, keyID, by, policies string
-		version, at                                                       int64
+		version, at                                                          int64
 	}
 	began := time.Now()
 	rs, err := db.QueryContext(ctx, `SELECT v.name, v.version, v.type, v.value, v.tier, v.description, v.allowed_pattern, v.data_type, v.key_id, v.modified_at, v.modified_by, v.policies
@@ -242,7 +242,6 @@ func measure(ctx context.Context, bin, data, label string, n int, raw int64, put
 	}
 	return nil
 }
-
 
 // do sends a request and drains the answer; a status above 299 is an
 // error.

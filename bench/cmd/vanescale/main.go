@@ -78,13 +78,48 @@ func run() error {
 	}
 	fmt.Printf("baseline: bare SELECT of %d latest versions into Go structs: %s (%d bytes of names and values)\n", rows, bare.Round(time.Millisecond), raw)
 
-	for _, st := range []struct {
+	type store struct {
 		label string
 		data  string
 		n     int
 		raw   int64
-	}{{"1k", small, 1000, 0}, {strconv.Itoa(*n/1000) + "k", large, *n, raw}} {
-		if err := measure(ctx, *bin, st.data, st.label, st.n, st.raw, *puts, *reqs); err != nil {
+		v     *bench.Vane
+	}
+	stores := []*store{{label: "1k", data: small, n: 1000}, {label: strconv.Itoa(*n/1000) + "k", data: large, n: *n, raw: raw}}
+	for _, st := range stores {
+		v, stop, err := start(ctx, *bin, st.data, st.label, st.n, st.raw)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		st.v = v
+	}
+
+	// Puts on both stores in alternating rounds, so that the machine's
+	// drift affects both alike.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	defer client.CloseIdleConnections()
+	lat := make([][]time.Duration, len(stores))
+	const round = 50
+	for r := 0; r < *puts; r += round {
+		for si, st := range stores {
+			for i := r; i < min(r+round, *puts); i++ {
+				name := fmt.Sprintf("/app%03d/env%d/features/flag-%05d", i%100, i%10, i%(st.n/1000))
+				body := fmt.Sprintf(`{"value": %q, "overwrite": true}`, flagDoc(i%100, i%10, i+1))
+				t := time.Now()
+				if err := do(client, http.MethodPut, st.v.URL+"/v1/parameters"+name, body); err != nil {
+					return err
+				}
+				lat[si] = append(lat[si], time.Since(t))
+			}
+		}
+	}
+	fmt.Println()
+	for si, st := range stores {
+		fmt.Printf("put on the %s store (one writer, overwrite, alternating rounds of %d): %s\n", st.label, round, summary(lat[si]))
+	}
+	for _, st := range stores {
+		if err := listings(client, st.v, st.label, st.n, *reqs); err != nil {
 			return err
 		}
 	}
@@ -183,54 +218,45 @@ func bareSelect(ctx context.Context, data string) (rows int, raw int64, took tim
 	return len(out), raw, time.Since(began), rs.Err()
 }
 
-// measure starts vane serve on a copy-free data directory and reports its
-// start, memory, puts and listings.
-func measure(ctx context.Context, bin, data, label string, n int, raw int64, puts, reqs int) error {
+// start starts vane serve on a data directory and reports its start and
+// memory; stop stops it.
+func start(ctx context.Context, bin, data, label string, n int, raw int64) (*bench.Vane, func(), error) {
 	run, err := os.MkdirTemp("", "vanescale-run-")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer os.RemoveAll(run)
 	if err := os.Symlink(data, filepath.Join(run, "data")); err != nil {
-		return err
+		return nil, nil, err
 	}
 	began := time.Now()
 	v, err := bench.StartVane(ctx, bench.VaneConfig{Binary: bin, Dir: run, Dev: true, Timeout: 5 * time.Minute})
 	if err != nil {
-		return err
+		os.RemoveAll(run)
+		return nil, nil, err
 	}
-	defer v.Close()
 	ready := time.Since(began)
 	phases := startPhases(filepath.Join(run, "vane.log"))
+	time.Sleep(3 * time.Second) // the server returns the load's garbage to the system just after it is ready
 	rss := rssOf(v.Pid())
 	fmt.Printf("\n%s store (%d parameters):\n", label, n)
 	fmt.Printf("  start: ready in %s (%s)\n", ready.Round(time.Millisecond), phases)
-	fmt.Printf("  memory: RSS %d MiB once ready, %d bytes a parameter", rss>>20, rss/int64(n))
+	fmt.Printf("  memory: RSS %d MiB 3 s after ready, %d bytes a parameter", rss>>20, rss/int64(n))
 	if raw > 0 {
 		fmt.Printf(" (names and values: %d bytes a parameter)", raw/int64(n))
 	}
 	fmt.Println()
+	return v, func() { v.Close(); os.RemoveAll(run) }, nil
+}
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	defer client.CloseIdleConnections()
-	var lat []time.Duration
-	for i := range puts {
-		name := fmt.Sprintf("/app%03d/env%d/features/flag-%05d", i%100, i%10, i%(n/1000))
-		body := fmt.Sprintf(`{"value": %q, "overwrite": true}`, flagDoc(i%100, i%10, i+1))
-		t := time.Now()
-		if err := do(client, http.MethodPut, v.URL+"/v1/parameters"+name, body); err != nil {
-			return err
-		}
-		lat = append(lat, time.Since(t))
-	}
-	fmt.Printf("  put (one writer, overwrite): %s\n", summary(lat))
-
+// listings reports a page of 50 by path and a snapshot of one
+// application.
+func listings(client *http.Client, v *bench.Vane, label string, n, reqs int) error {
 	perApp := n / 100
 	for _, q := range []struct{ what, path string }{
 		{"page of 50 by path", "/v1/parameters?path=/app042/env3/features&limit=50"},
 		{fmt.Sprintf("snapshot of one application (%d parameters)", perApp), "/v1/snapshot?path=/app042"},
 	} {
-		lat = lat[:0]
+		var lat []time.Duration
 		for range reqs {
 			t := time.Now()
 			if err := do(client, http.MethodGet, v.URL+q.path, ""); err != nil {
@@ -238,7 +264,7 @@ func measure(ctx context.Context, bin, data, label string, n int, raw int64, put
 			}
 			lat = append(lat, time.Since(t))
 		}
-		fmt.Printf("  %s: %s\n", q.what, summary(lat))
+		fmt.Printf("%s store, %s: %s\n", label, q.what, summary(lat))
 	}
 	return nil
 }

@@ -237,7 +237,7 @@ func start(ctx context.Context, bin, data, label string, n int, raw int64) (*ben
 	ready := time.Since(began)
 	phases := startPhases(filepath.Join(run, "vane.log"))
 	time.Sleep(3 * time.Second) // the server returns the load's garbage to the system just after it is ready
-	rss := rssOf(v.Pid())
+	rss := v.RSS()
 	fmt.Printf("\n%s store (%d parameters):\n", label, n)
 	fmt.Printf("  start: ready in %s (%s)\n", ready.Round(time.Millisecond), phases)
 	fmt.Printf("  memory: RSS %d MiB 3 s after ready, %d bytes a parameter", rss>>20, rss/int64(n))
@@ -319,20 +319,4 @@ func startPhases(logPath string) string {
 		}
 	}
 	return "no \"store opened\" line"
-}
-
-// rssOf returns a process's resident set size in bytes (Linux), 0 if
-// unknown.
-func rssOf(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }

@@ -178,7 +178,7 @@ func run() error {
 			if len(s.lat) > 0 {
 				p99 = s.lat[len(s.lat)*99/100]
 			}
-			p99s, rss = append(p99s, p99), append(rss, rssOf(v.Pid()))
+			p99s, rss = append(p99s, p99), append(rss, v.RSS())
 			errTotal += s.errs
 			fmt.Printf("%8s %10d %10s %8d %10d %8d\n", time.Since(end.Add(-*d)).Round(time.Second), len(s.lat), p99.Round(10*time.Microsecond),
 				s.errs, rss[len(rss)-1]>>20, events.Load())
@@ -266,20 +266,4 @@ func avg(xs []int64) int64 {
 		s += x
 	}
 	return s / int64(len(xs))
-}
-
-// rssOf returns a process's resident set size in bytes (Linux), 0 if
-// unknown.
-func rssOf(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }

@@ -18,3 +18,8 @@ func HoldGroups(s *Store) (queued func() int, release func()) {
 // SetSnapshotPartRows makes s read a snapshot in parts of about n
 // parameters (as many parts as CPUs, at most four).
 func SetSnapshotPartRows(s *Store, n int) { s.snapshotPartRows = n }
+
+// SetSnapshotScan makes s read a snapshot's latest versions by scanning
+// every version (1), through the join (-1), or as the store's size says
+// (0).
+func SetSnapshotScan(s *Store, way int) { s.snapshotScan = way }

@@ -60,6 +60,14 @@ func (s *Store) snapshot(ctx context.Context, parallel bool) ([]*vane.Parameter,
 	if err != nil {
 		return nil, 0, err
 	}
+	var versions int64
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM versions`).Scan(&versions); err != nil {
+		return nil, 0, tx.s.translate(err)
+	}
+	scan := versions <= count+count/2
+	if s.snapshotScan != 0 {
+		scan = s.snapshotScan > 0
+	}
 	parts := 1
 	if parallel {
 		per := int64(snapshotPartRows)
@@ -86,7 +94,7 @@ func (s *Store) snapshot(ctx context.Context, parallel bool) ([]*vane.Parameter,
 	for i := range results {
 		go func() {
 			var err error
-			results[i], err = s.snapshotPart(ctx, i, tx, seq, bounds[i], bounds[i+1], labels, int(count)/len(results))
+			results[i], err = s.snapshotPart(ctx, i, tx, seq, bounds[i], bounds[i+1], labels, int(count)/len(results), scan)
 			errs <- err
 		}()
 	}
@@ -112,7 +120,7 @@ func (s *Store) snapshot(ctx context.Context, parallel bool) ([]*vane.Parameter,
 // snapshotPart reads the latest versions of the names in [lo, hi) (hi ""
 // for no bound): part 0 in tx, the others in read transactions of their
 // own that must see the change-log sequence seq.
-func (s *Store) snapshotPart(ctx context.Context, part int, tx txn, seq int64, lo, hi string, labels map[string][]string, sizeHint int) ([]*vane.Parameter, error) {
+func (s *Store) snapshotPart(ctx context.Context, part int, tx txn, seq int64, lo, hi string, labels map[string][]string, sizeHint int, scan bool) ([]*vane.Parameter, error) {
 	if part > 0 {
 		own, err := s.beginRead(ctx)
 		if err != nil {
@@ -128,13 +136,22 @@ func (s *Store) snapshotPart(ctx context.Context, part int, tx txn, seq int64, l
 		}
 		tx = own
 	}
+	// The latest version of a name is its highest kept one (versions
+	// only grow, and a delete takes them all), so when the store keeps
+	// few versions beyond the latest, reading the versions in key order
+	// and keeping each name's last row costs less than seeking each
+	// name's latest version through the join.
 	q := `SELECT ` + versionColumns + latestFrom + ` WHERE p.name >= ?`
+	col, order := "p.name", ` ORDER BY p.name`
+	if scan {
+		q, col, order = `SELECT `+versionColumns+` FROM versions v WHERE v.name >= ?`, "v.name", ` ORDER BY v.name, v.version`
+	}
 	args := []any{lo}
 	if hi != "" {
-		q += ` AND p.name < ?`
+		q += ` AND ` + col + ` < ?`
 		args = append(args, hi)
 	}
-	rows, err := tx.query(ctx, q+` ORDER BY p.name`, args...)
+	rows, err := tx.query(ctx, q+order, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +170,10 @@ func (s *Store) snapshotPart(ctx context.Context, part int, tx txn, seq int64, l
 		p.DataType, p.KeyID, p.LastModifiedUser = in.get(dataType), in.get(keyID), in.get(by)
 		p.LastModified = time.Unix(0, at).UTC()
 		p.Labels = labels[p.Name]
+		if n := len(out); scan && n > 0 && out[n-1].Name == p.Name {
+			out[n-1] = p // a later version of the same name
+			continue
+		}
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {

@@ -31,23 +31,48 @@ func TestSnapshotInParts(t *testing.T) {
 		if _, err := s.Batch(ctx, &vane.BatchInput{Items: items}); err != nil {
 			t.Fatal(err)
 		}
+		// Some names with several versions, labels on old and new ones,
+		// and a deleted name.
+		for i := 0; i < 2000; i += 7 {
+			for v := range 3 {
+				if _, err := s.Put(ctx, &vane.PutInput{Name: fmt.Sprintf("/m/p%04d", i), Value: fmt.Sprint("v", v), Overwrite: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.Label(ctx, &vane.LabelInput{Name: fmt.Sprintf("/m/p%04d", i), Version: 1 + int64(i%2)*3, Labels: []string{"l"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Delete(ctx, &vane.DeleteInput{Name: "/m/p0010"}); err != nil {
+			t.Fatal(err)
+		}
+		sqlstore.SetSnapshotScan(s, -1)
 		whole, seq, err := s.Snapshot(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sqlstore.SetSnapshotPartRows(s, 100)
-		parts, seq2, err := s.Snapshot(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if seq != seq2 || len(parts) != len(whole) {
-			t.Fatalf("in parts: %d parameters at %d, in one: %d at %d", len(parts), seq2, len(whole), seq)
-		}
-		for i := range whole {
-			if a, b := storeString(whole[i]), storeString(parts[i]); a != b {
-				t.Fatalf("parameter %d: in parts %s, in one %s", i, b, a)
+		for _, way := range []struct {
+			name      string
+			scan      int
+			partsRows int
+		}{{"JoinInParts", -1, 100}, {"ScanInOne", 1, 0}, {"ScanInParts", 1, 100}} {
+			sqlstore.SetSnapshotScan(s, way.scan)
+			sqlstore.SetSnapshotPartRows(s, way.partsRows)
+			got, seq2, err := s.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seq != seq2 || len(got) != len(whole) {
+				t.Fatalf("%s: %d parameters at %d, through the join in one part: %d at %d", way.name, len(got), seq2, len(whole), seq)
+			}
+			for i := range whole {
+				if a, b := storeString(whole[i]), storeString(got[i]); a != b {
+					t.Fatalf("%s: parameter %d: %s, through the join in one part %s", way.name, i, b, a)
+				}
 			}
 		}
+		sqlstore.SetSnapshotScan(s, 0)
+		sqlstore.SetSnapshotPartRows(s, 100)
 
 		var stop atomic.Bool
 		var wg sync.WaitGroup

@@ -73,6 +73,10 @@ type Store struct {
 	wstmts, rstmts stmtCache
 	// snapshotPartRows, when set, replaces the package's (tests).
 	snapshotPartRows int
+	// snapshotScan forces how a snapshot reads the latest versions
+	// (tests): 1 by scanning the versions, -1 through the join, 0 by
+	// how many versions the store keeps.
+	snapshotScan int
 }
 
 var _ vane.Store = (*Store)(nil)

@@ -101,6 +101,11 @@ func (s *Store) dsn(write bool) string {
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
+		// Latest values are read from the index, so the readers read
+		// the change log's tail and history: a small page cache each
+		// (the default is 2 MiB), which the driver's allocator keeps
+		// once it has grown.
+		q.Add("_pragma", "cache_size(-256)")
 	}
 	return "file:" + s.Path + "?" + q.Encode()
 }

@@ -17,27 +17,8 @@ func (s *Store) CreateChangeRequest(ctx context.Context, cr *vane.ChangeRequest)
 	if cr.ID == "" || len(cr.Items) == 0 {
 		return vane.Errorf(vane.EINVALID, "a change request needs an id and at least one item")
 	}
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	cr.Revision = 1
-	body, err := json.Marshal(cr)
-	if err != nil {
-		cr.Revision = 0
-		return err
-	}
-	if _, err := tx.exec(ctx, `INSERT INTO change_requests (id, state, path, revision, body) VALUES (?, ?, ?, ?, ?)`,
-		cr.ID, string(cr.State), cr.Path(), cr.Revision, string(body)); err != nil {
-		cr.Revision = 0
-		return err
-	}
-	if err := tx.commit(); err != nil {
-		cr.Revision = 0
-		return err
-	}
-	return nil
+	return s.createBody(ctx, &cr.Revision, cr, `INSERT INTO change_requests (id, state, path, revision, body) VALUES (?, ?, ?, ?, ?)`,
+		cr.ID, string(cr.State), cr.Path())
 }
 
 // ChangeRequest implements vane.ChangeRequestStore.

@@ -293,26 +293,34 @@ func (s *Store) CreateSchedule(ctx context.Context, sc *vane.Schedule) error {
 	if sc.ID == "" || sc.Name == "" || sc.At.IsZero() {
 		return vane.Errorf(vane.EINVALID, "a scheduled change needs an id, a name and a time")
 	}
+	return s.createBody(ctx, &sc.Revision, sc, `INSERT INTO schedules (id, name, state, at, revision, body) VALUES (?, ?, ?, ?, ?, ?)`,
+		sc.ID, sc.Name, string(sc.State), unixNano(sc.At))
+}
+
+// createBody inserts a new row of a table kept as a JSON body (schedules,
+// change requests) in a transaction of its own: insert takes args, then
+// the revision, then the body. *revision is 1 when v is encoded, and back
+// to 0 when the row is not stored.
+func (s *Store) createBody(ctx context.Context, revision *int64, v any, insert string, args ...any) (err error) {
+	*revision = 1
+	defer func() {
+		if err != nil {
+			*revision = 0
+		}
+	}()
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	sc.Revision = 1
-	body, err := json.Marshal(sc)
-	if err != nil {
+	if _, err := tx.exec(ctx, insert, append(args, *revision, string(body))...); err != nil {
 		return err
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO schedules (id, name, state, at, revision, body) VALUES (?, ?, ?, ?, ?, ?)`,
-		sc.ID, sc.Name, string(sc.State), unixNano(sc.At), sc.Revision, string(body)); err != nil {
-		sc.Revision = 0
-		return err
-	}
-	if err := tx.commit(); err != nil {
-		sc.Revision = 0
-		return err
-	}
-	return nil
+	return tx.commit()
 }
 
 // Schedule implements vane.ScheduleStore.

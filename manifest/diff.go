@@ -396,7 +396,7 @@ func printFields(b *bytes.Buffer, c *Change) {
 		case "flag":
 			fv, _ := c.From.content()
 			tv, _ := c.To.content()
-			for _, l := range LineDiff(pretty(fv), pretty(tv)) {
+			for _, l := range LineDiff(Pretty(fv), Pretty(tv)) {
 				fmt.Fprintf(b, "    %s\n", l)
 			}
 		case "value":
@@ -433,8 +433,8 @@ func shown(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// pretty returns a JSON document indented, in its own key order.
-func pretty(s string) string {
+// Pretty returns a JSON document indented, in its own key order.
+func Pretty(s string) string {
 	var b bytes.Buffer
 	if json.Indent(&b, []byte(s), "", "  ") != nil {
 		return s

@@ -253,9 +253,9 @@ func printChangeRequest(w io.Writer, cr *changeRequest) error {
 			default:
 				old := ""
 				if p := before[it.Name]; p != nil {
-					old = indentJSON(*p)
+					old = manifest.Pretty(*p)
 				}
-				for _, line := range manifest.LineDiff(old, indentJSON(*it.Value)) {
+				for _, line := range manifest.LineDiff(old, manifest.Pretty(*it.Value)) {
 					if old == "" && strings.HasPrefix(line, "- ") {
 						continue // the empty line of a name that did not exist
 					}
@@ -281,15 +281,6 @@ func printChangeRequest(w io.Writer, cr *changeRequest) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-// indentJSON returns a JSON document indented, other text as it is.
-func indentJSON(s string) string {
-	var b bytes.Buffer
-	if json.Indent(&b, []byte(s), "", "  ") != nil {
-		return s
-	}
-	return b.String()
 }
 
 // tagsText writes tags as k=v, sorted.
